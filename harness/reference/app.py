@@ -1,0 +1,71 @@
+"""Assembly of the reference bank: one Starlette app, each family mounted at `/<family>`.
+
+Starlette rather than FastAPI: the OpenAPI documents in `specs/` are the contract and are
+written by hand, so FastAPI's generator and pydantic would be weight without use; plain
+Starlette routes are cheap per request, which the in-process runs feel directly.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount
+
+from harness.reference.clock import BankClock
+from harness.reference.defects import ActiveDefects
+from harness.reference.family import FamilyBank
+from harness.reference.sandbox import sandbox_routes
+from harness.regime import DEFAULT_REGIME, load_regime
+
+FAMILIES = ("escalation", "workflow", "stepup", "dedicated")
+
+
+def _family_classes() -> dict[str, type[FamilyBank]]:
+    from harness.reference.dedicated import DedicatedBank
+    from harness.reference.escalation import EscalationBank
+    from harness.reference.stepup import StepupBank
+    from harness.reference.workflow import WorkflowBank
+
+    return {
+        "escalation": EscalationBank,
+        "workflow": WorkflowBank,
+        "stepup": StepupBank,
+        "dedicated": DedicatedBank,
+    }
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"code": "NOT_FOUND", "message": "no such resource"}, status_code=404)
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"code": "METHOD_NOT_ALLOWED", "message": "method not allowed"}, status_code=405)
+
+
+def create_app(defects: Iterable[str] = (), *, regime: str = DEFAULT_REGIME, sandbox: bool = True) -> Starlette:
+    """Build a fresh reference bank (fresh state, fresh clocks).
+
+    `defects` are names from the registry (`psd2-harness serve --list-defects`); an unknown
+    name raises `UnknownDefect`. `sandbox=False` serves the families without their
+    control plane, as a production bank would.
+    """
+    active = ActiveDefects(defects)
+    limits = load_regime(regime)
+    clock = BankClock()
+    banks: dict[str, FamilyBank] = {}
+    mounts = []
+    for name, cls in _family_classes().items():
+        bank = cls(clock, active, limits)
+        banks[name] = bank
+        routes = list(bank.routes())
+        if sandbox:
+            routes += sandbox_routes(bank)
+        mounts.append(Mount(f"/{name}", routes=routes, name=name))
+    app = Starlette(routes=mounts, exception_handlers={404: _not_found, 405: _method_not_allowed})
+    app.state.banks = banks
+    app.state.clock = clock
+    app.state.defects = active
+    return app

@@ -1,0 +1,68 @@
+"""Named defects: faults the reference bank can be started with, one rule each.
+
+A defect exists to prove that a conformance case can fail: started with defect `X`, the
+bank violates exactly the rule `X.rule` and nothing else. Family modules declare their
+defects with `defect(...)`; this registry is what `serve --list-defects` prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True, slots=True)
+class Defect:
+    name: str
+    rule: str
+    family: str
+    description: str
+
+
+REGISTRY: dict[str, Defect] = {}
+
+
+class UnknownDefect(ValueError):
+    """A defect name nobody registered; the message lists the known ones."""
+
+
+def defect(name: str, rule: str, family: str, description: str) -> str:
+    """Register a defect and return its name, so modules can keep it as a constant."""
+    if name in REGISTRY:
+        raise ValueError(f"defect {name!r} registered twice")
+    REGISTRY[name] = Defect(name=name, rule=rule, family=family, description=description)
+    return name
+
+
+def all_defects() -> list[Defect]:
+    """Every defect of every family, sorted by rule then name."""
+    import harness.reference.app  # noqa: F401  (imports every family module, which registers)
+
+    return sorted(REGISTRY.values(), key=lambda d: (d.rule.split("-")[0], _rule_number(d.rule), d.name))
+
+
+def _rule_number(rule: str) -> int:
+    tail = rule.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+class ActiveDefects:
+    """The defects one app instance runs with; `name in active` is the whole API."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        all_defects()
+        names = frozenset(names)
+        unknown = sorted(names - REGISTRY.keys())
+        if unknown:
+            known = ", ".join(sorted(REGISTRY))
+            raise UnknownDefect(f"unknown defect(s) {', '.join(unknown)}; known defects: {known}")
+        self._names = names
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self):
+        return iter(sorted(self._names))
+
+    def __bool__(self) -> bool:
+        return bool(self._names)
