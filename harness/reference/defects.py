@@ -36,7 +36,9 @@ def defect(name: str, rule: str, family: str, description: str) -> str:
 
 def all_defects() -> list[Defect]:
     """Every defect of every family, sorted by rule then name."""
-    import harness.reference.app  # noqa: F401  (imports every family module, which registers)
+    from harness.reference.app import _family_classes
+
+    _family_classes()  # imports every family module; each registers its defects at import
 
     return sorted(REGISTRY.values(), key=lambda d: (d.rule.split("-")[0], _rule_number(d.rule), d.name))
 

@@ -1,12 +1,572 @@
-"""PLACEHOLDER, being replaced by the stepup family implementation."""
-from harness.reference.family import FamilyBank
+"""stepup family: step-up of an end-user token by SMS OTP (STP-1..STP-10).
+
+Three layers of authentication (sources 002 and 004): the account (header `api-key`, one
+per PSU's application), the end user (an auth token from `POST /login_with_password`, sent
+as `Authorization: Bearer`), and the stepped-up token (the same token after an SMS OTP
+challenge was verified). Errors are `{"errorCode", "message"}`.
+
+State lives on the bank instance and is changed only under `self.lock`; no `await` sits
+between checking a secret and consuming it, so of two concurrent verifications one wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from harness.reference import sandbox
+from harness.reference.defects import defect
+from harness.reference.family import (
+    FamilyBank,
+    empty,
+    json_body,
+    json_response,
+    new_id,
+    new_otp,
+    new_token,
+    same_secret,
+    transaction_history,
+)
+
+FAMILY = "stepup"
+
+# Channels the bank knows; a PSU is enrolled on SMS only. AUTHY exists but is never enrolled.
+KNOWN_CHANNELS = ("SMS", "AUTHY")
+ENROLLED_CHANNELS = ("SMS",)
+UNENROLLED_CHANNEL = "AUTHY"
+
+NO_API_KEY_CHECK = defect(
+    "stp-no-api-key-check", "STP-1", FAMILY, "requests without (or with an unknown) api-key are served"
+)
+LOGOUT_KEEPS_TOKEN = defect(
+    "stp-logout-keeps-token", "STP-1", FAMILY, "logout answers 204 but the auth token keeps working"
+)
+NO_RESEND_THROTTLE = defect(
+    "stp-no-resend-throttle", "STP-2", FAMILY, "a challenge less than 15 s after the previous one is accepted"
+)
+THROTTLED_COUNTS = defect(
+    "stp-throttled-request-counts",
+    "STP-2",
+    FAMILY,
+    "a challenge refused with RETRY_IN_15SEC still counts as the session's retry",
+)
+UNLIMITED_RETRIES = defect(
+    "stp-unlimited-retries", "STP-3", FAMILY, "a third (and any further) challenge in one login session is accepted"
+)
+TRANSFER_SHARES_COUNT = defect(
+    "stp-transfer-challenges-share-count",
+    "STP-3",
+    FAMILY,
+    "wire-transfer challenges count towards the session's step-up challenge limit",
+)
+OLD_OTP_VALID = defect(
+    "stp-old-otp-still-valid", "STP-4", FAMILY, "after a retry the earlier OTP still verifies"
+)
+WRONG_CODE_STEPS_UP = defect(
+    "stp-wrong-code-steps-up", "STP-5", FAMILY, "a wrong code answers 409 but steps up the token anyway"
+)
+WRONG_CODE_ENDS_SESSION = defect(
+    "stp-wrong-code-ends-session", "STP-5", FAMILY, "a wrong code invalidates the auth token (401 afterwards)"
+)
+STATEMENT_WITHOUT_STEPUP = defect(
+    "stp-statement-without-stepup", "STP-6", FAMILY, "the statement is served to a token that was not stepped up"
+)
+SESSION_NEVER_IDLES = defect(
+    "stp-session-never-idles", "STP-7", FAMILY, "the auth token never expires for inactivity"
+)
+IDLE_NOT_REFRESHED = defect(
+    "stp-idle-not-refreshed", "STP-7", FAMILY, "activity does not restart the idle count: the token dies 5 min after login"
+)
+IDLE_EXPIRES_EARLY = defect(
+    "stp-idle-expires-early", "STP-7", FAMILY, "the token expires 2 s early (refused at 4 min 59 s idle)"
+)
+TRANSFER_OTP_STEPS_UP = defect(
+    "stp-transfer-otp-steps-up", "STP-8", FAMILY, "verifying a wire-transfer OTP also steps up the token"
+)
+UNENROLLED_ACCEPTED = defect(
+    "stp-unenrolled-channel-accepted",
+    "STP-9",
+    FAMILY,
+    "a challenge on a channel the user has not enrolled (AUTHY) answers 204",
+)
+NO_ATTEMPT_LIMIT = defect(
+    "stp-no-attempt-limit", "STP-9", FAMILY, "wrong codes never void the challenge; the right code still works"
+)
+ATTEMPT_LIMIT_OFF_BY_ONE = defect(
+    "stp-attempt-limit-off-by-one", "STP-9", FAMILY, "the challenge is void only after six wrong codes"
+)
+LOGIN_REVEALS_EMAIL = defect(
+    "stp-login-reveals-unknown-email",
+    "STP-10",
+    FAMILY,
+    "an unknown email answers 404 USER_NOT_FOUND, a wrong password 401",
+)
+OTP_REUSABLE = defect(
+    "stp-otp-reusable", "STP-10", FAMILY, "a verified OTP verifies again (204) on the same challenge"
+)
+
+_LOGIN_FAILED = {"errorCode": "CREDENTIALS_INVALID", "message": "email or password is not valid"}
+_DUMMY_PASSWORD = new_token(12)
+
+
+def _key(secret: str) -> str:
+    """Index of a secret: its SHA-256, so lookups never index by the secret itself."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def error(status: int, code: str, message: str) -> Response:
+    return json_response({"errorCode": code, "message": message}, status)
+
+
+@dataclass
+class Account:
+    id: str
+    friendly_name: str
+    iban: str
+    balance: Decimal
+    currency: str = "EUR"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "friendlyName": self.friendly_name,
+            "iban": self.iban,
+            "currency": self.currency,
+            "balance": f"{self.balance:.2f}",
+        }
+
+
+@dataclass
+class Psu:
+    psu_id: str
+    api_key: str
+    email: str
+    password: str
+    phone: str
+    opened: date
+    accounts: dict[str, Account]
+    channels: tuple[str, ...] = ENROLLED_CHANNELS
+
+
+@dataclass
+class Challenge:
+    """One OTP challenge series: accepted requests, throttle time, the live OTP and its failures."""
+
+    accepted: int = 0
+    last_at: float | None = None
+    code: str | None = None
+    old_codes: list[str] = field(default_factory=list)
+    failures: int = 0
+    void: bool = False
+
+
+@dataclass
+class Session:
+    token: str
+    psu_id: str
+    last_activity: float
+    stepped_up: bool = False
+    stepup: Challenge = field(default_factory=Challenge)
+    transfers: dict[str, Challenge] = field(default_factory=dict)
+
+
+@dataclass
+class Transfer:
+    id: str
+    psu_id: str
+    source_account_id: str
+    iban: str
+    amount: Decimal
+    state: str = "PENDING_CHALLENGE"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "state": self.state,
+            "sourceAccountId": self.source_account_id,
+            "iban": self.iban,
+            "amount": f"{self.amount:.2f}",
+            "currency": "EUR",
+        }
 
 
 class StepupBank(FamilyBank):
-    family = "stepup"
+    family = FAMILY
 
-    def create_psu(self):
-        raise NotImplementedError
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._psus: dict[str, Psu] = {}
+        self._by_api_key: dict[str, str] = {}
+        self._by_email: dict[str, str] = {}
+        self._sessions: dict[str, Session] = {}
+        self._transfers: dict[str, Transfer] = {}
+        self._serial = 0
 
-    def routes(self):
-        return []
+    # -- SBX-1 -------------------------------------------------------------------
+    def create_psu(self) -> dict[str, Any]:
+        with self.lock:
+            self._serial += 1
+            serial = self._serial
+            psu_id = new_id()
+            clock = self.new_psu_clock(psu_id)
+            opened = clock.now().date() - timedelta(days=sandbox.history_days(self))
+            accounts = {}
+            for n, name in enumerate(("Current account",), start=1):
+                account_id = new_id()
+                iban = f"MT{(serial * 7 + n) % 90 + 10:02d}STEP{serial:010d}{n:08d}"
+                accounts[account_id] = Account(account_id, name, iban, Decimal("10000.00") * n)
+            psu = Psu(
+                psu_id=psu_id,
+                api_key=new_token(),
+                email=f"psu{serial}-{psu_id[:8]}@stepup.example",
+                password=new_token(12),
+                phone=f"+35679{serial:06d}",
+                opened=opened,
+                accounts=accounts,
+            )
+            self._psus[psu_id] = psu
+            self._by_api_key[_key(psu.api_key)] = psu_id
+            self._by_email[psu.email.lower()] = psu_id
+            today = clock.now().date()
+        return {
+            "psuId": psu.psu_id,
+            "apiKey": psu.api_key,
+            "email": psu.email,
+            "password": psu.password,
+            "phone": psu.phone,
+            "channels": list(psu.channels),
+            "unenrolledChannel": UNENROLLED_CHANNEL,
+            "payeeIban": "DE89370400440532013000",
+            "accounts": [
+                {**a.as_json(), "transactions": transaction_history(a.id, psu.opened, today)}
+                for a in psu.accounts.values()
+            ],
+        }
+
+    # -- authentication ----------------------------------------------------------------
+    def _app_psu(self, request: Request) -> tuple[str | None, Response | None]:
+        """STP-1 account layer: the PSU whose application the `api-key` names."""
+        given = request.headers.get("api-key")
+        psu_id = self._by_api_key.get(_key(given)) if given else None
+        if psu_id is not None and same_secret(given, self._psus[psu_id].api_key):
+            return psu_id, None
+        if NO_API_KEY_CHECK in self.defects:
+            return None, None
+        return None, error(401, "API_KEY_INVALID", "a valid api-key header is required")
+
+    def _session(self, request: Request) -> tuple[Session | None, Response | None]:
+        """STP-1 and STP-7: the live session of the bearer token, its idle count restarted."""
+        app_psu, failure = self._app_psu(request)
+        if failure is not None:
+            return None, failure
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        refused = error(401, "TOKEN_INVALID", "a valid auth token is required")
+        if scheme.lower() != "bearer" or not token:
+            return None, refused
+        session = self._sessions.get(_key(token))
+        if session is None or not same_secret(token, session.token):
+            return None, refused
+        if app_psu is not None and app_psu != session.psu_id:
+            return None, refused
+        now = self.clock_for(session.psu_id).time()
+        idle = self.regime["session_idle"] - (2 if IDLE_EXPIRES_EARLY in self.defects else 0)
+        if SESSION_NEVER_IDLES not in self.defects and now - session.last_activity >= idle:
+            del self._sessions[_key(token)]
+            return None, refused
+        if IDLE_NOT_REFRESHED not in self.defects:
+            session.last_activity = now
+        return session, None
+
+    # -- challenges (shared by step-up and wire transfers) -------------------------------
+    def _channel(self, psu: Psu, channel: str) -> Response | None:
+        if channel not in KNOWN_CHANNELS:
+            return error(400, "CHANNEL_NOT_SUPPORTED", f"unknown channel; known channels: {', '.join(KNOWN_CHANNELS)}")
+        if channel not in psu.channels and UNENROLLED_ACCEPTED not in self.defects:
+            return error(409, "CHANNEL_NOT_REGISTERED", "the user has not enrolled this channel")
+        return None
+
+    def _issue(self, session: Session, state: Challenge, counter: Challenge) -> Response:
+        """STP-2/3/4: throttle, count (on `counter`), then a fresh OTP that voids the earlier one."""
+        psu = self._psus[session.psu_id]
+        clock = self.clock_for(psu.psu_id)
+        now = clock.time()
+        interval = self.regime["otp_resend_interval"]
+        if NO_RESEND_THROTTLE not in self.defects and state.last_at is not None and now - state.last_at < interval:
+            if THROTTLED_COUNTS in self.defects:
+                counter.accepted += 1
+            return error(409, "RETRY_IN_15SEC", "a new challenge may be requested 15 seconds after the previous one")
+        if counter.accepted >= 2 and UNLIMITED_RETRIES not in self.defects:
+            return error(400, "INVALID_REQUEST", "only one retry per session: log out and log in again")
+        counter.accepted += 1
+        state.last_at = now
+        if state.code is not None:
+            state.old_codes.append(state.code)
+        state.code = new_otp()
+        state.failures = 0
+        state.void = False
+        self.outbox.send("sms", psu.phone, state.code, clock.now())
+        return empty(204)
+
+    def _verify(self, session: Session, state: Challenge | None, given: object) -> Response | None:
+        """STP-4/5/9/10: None when `given` is the live OTP (consumed), else the refusal."""
+        if state is None or state.code is None:
+            return error(409, "VERIFICATION_CODE_INVALID", "the verification code is not valid")
+        if state.void:
+            return error(409, "CHALLENGE_LIMIT_EXCEEDED", "too many wrong codes: this challenge is void")
+        matches = same_secret(given, state.code)
+        if OLD_OTP_VALID in self.defects:
+            matches = matches or any(same_secret(given, old) for old in state.old_codes)
+        if matches:
+            if OTP_REUSABLE not in self.defects:
+                state.code = None
+                state.old_codes.clear()
+            state.failures = 0
+            return None
+        state.failures += 1
+        limit = self.regime["max_failed_attempts"] + (1 if ATTEMPT_LIMIT_OFF_BY_ONE in self.defects else 0)
+        if state.failures >= limit and NO_ATTEMPT_LIMIT not in self.defects:
+            state.void = True
+        self._wrong_code_side_effects(session)
+        return error(409, "VERIFICATION_CODE_INVALID", "the verification code is not valid")
+
+    def _wrong_code_side_effects(self, session: Session) -> None:
+        if WRONG_CODE_STEPS_UP in self.defects:
+            session.stepped_up = True
+        if WRONG_CODE_ENDS_SESSION in self.defects:
+            self._sessions.pop(_key(session.token), None)
+
+    # -- routes ------------------------------------------------------------------------
+    def routes(self) -> list[BaseRoute]:
+        async def login(request: Request) -> Response:
+            body = await json_body(request)
+            email, password = body.get("email"), body.get("password")
+            if not isinstance(email, str) or not isinstance(password, str):
+                return error(400, "BAD_REQUEST", "body must be {\"email\", \"password\"}")
+            with self.lock:
+                app_psu, failure = self._app_psu(request)
+                if failure is not None:
+                    return failure
+                psu_id = self._by_email.get(email.lower())
+                if psu_id is None or (app_psu is not None and psu_id != app_psu):
+                    same_secret(password, _DUMMY_PASSWORD)
+                    if LOGIN_REVEALS_EMAIL in self.defects:
+                        return error(404, "USER_NOT_FOUND", "no user with this email")
+                    return json_response(_LOGIN_FAILED, 401)
+                psu = self._psus[psu_id]
+                if not same_secret(password, psu.password):
+                    return json_response(_LOGIN_FAILED, 401)
+                token = new_token()
+                self._sessions[_key(token)] = Session(token, psu_id, self.clock_for(psu_id).time())
+            return json_response({"token": token})
+
+        async def logout(request: Request) -> Response:
+            with self.lock:
+                session, failure = self._session(request)
+                if failure is not None:
+                    return failure
+                if LOGOUT_KEEPS_TOKEN not in self.defects:
+                    self._sessions.pop(_key(session.token), None)
+            return empty(204)
+
+        async def stepup_challenge(request: Request) -> Response:
+            channel = request.path_params["channel"]
+            with self.lock:
+                session, failure = self._session(request)
+                if failure is not None:
+                    return failure
+                refused = self._channel(self._psus[session.psu_id], channel)
+                if refused is not None:
+                    return refused
+                return self._issue(session, session.stepup, session.stepup)
+
+        async def stepup_verify(request: Request) -> Response:
+            channel = request.path_params["channel"]
+            body = await json_body(request)
+            with self.lock:
+                session, failure = self._session(request)
+                if failure is not None:
+                    return failure
+                refused = self._channel(self._psus[session.psu_id], channel)
+                if refused is not None:
+                    return refused
+                code = body.get("verificationCode")
+                if not isinstance(code, str):
+                    return error(400, "BAD_REQUEST", "body must be {\"verificationCode\"}")
+                refused = self._verify(session, session.stepup, code)
+                if refused is not None:
+                    return refused
+                session.stepped_up = True
+            return empty(204)
+
+        async def list_accounts(request: Request) -> Response:
+            with self.lock:
+                session, failure = self._session(request)
+                if failure is not None:
+                    return failure
+                psu = self._psus[session.psu_id]
+                accounts = [a.as_json() for a in psu.accounts.values()]
+            return json_response({"accounts": accounts})
+
+        async def statement(request: Request) -> Response:
+            account_id = request.path_params["id"]
+            date_from = _parse_date(request.query_params.get("dateFrom"))
+            date_to = _parse_date(request.query_params.get("dateTo"))
+            if date_from is False or date_to is False:
+                return error(400, "BAD_REQUEST", "dateFrom and dateTo are dates YYYY-MM-DD")
+            with self.lock:
+                session, failure = self._session(request)
+                if failure is not None:
+                    return failure
+                psu = self._psus[session.psu_id]
+                account = psu.accounts.get(account_id)
+                if account is None:
+                    return error(404, "ACCOUNT_NOT_FOUND", "no such managed account")
+                if not session.stepped_up and STATEMENT_WITHOUT_STEPUP not in self.defects:
+                    return error(403, "STEP_UP_REQUIRED", "the statement needs a stepped-up token")
+                today = self.clock_for(psu.psu_id).now().date()
+            rows = transaction_history(account.id, psu.opened, today)
+            rows = [
+                r
+                for r in rows
+                if (date_from is None or r["bookingDate"] >= date_from.isoformat())
+                and (date_to is None or r["bookingDate"] <= date_to.isoformat())
+            ]
+            return json_response({"accountId": account.id, "entries": rows})
+
+        async def create_transfer(request: Request) -> Response:
+            body = await json_body(request)
+            with self.lock:
+                session, failure = self._session(request)
+                if failure is not None:
+                    return failure
+                source, iban, amount = body.get("sourceAccountId"), body.get("iban"), _amount(body.get("amount"))
+                if not isinstance(source, str) or not isinstance(iban, str) or not iban.strip() or amount is None:
+                    return error(
+                        400, "BAD_REQUEST", "body must be {\"sourceAccountId\", \"iban\", \"amount\" > 0}"
+                    )
+                account = self._psus[session.psu_id].accounts.get(source)
+                if account is None:
+                    return error(404, "ACCOUNT_NOT_FOUND", "no such managed account")
+                if amount > account.balance:
+                    return error(409, "FUNDS_INSUFFICIENT", "the source account does not hold the amount")
+                transfer = Transfer(new_id(), session.psu_id, source, iban.strip(), amount)
+                self._transfers[transfer.id] = transfer
+                answer = transfer.as_json()
+            return json_response(answer, 201)
+
+        def own_transfer(session: Session, transfer_id: str) -> Transfer | None:
+            transfer = self._transfers.get(transfer_id)
+            return transfer if transfer is not None and transfer.psu_id == session.psu_id else None
+
+        async def get_transfer(request: Request) -> Response:
+            with self.lock:
+                session, failure = self._session(request)
+                if failure is not None:
+                    return failure
+                transfer = own_transfer(session, request.path_params["id"])
+                if transfer is None:
+                    return error(404, "TRANSFER_NOT_FOUND", "no such outgoing wire transfer")
+                answer = transfer.as_json()
+            return json_response(answer)
+
+        async def transfer_challenge(request: Request) -> Response:
+            channel = request.path_params["channel"]
+            with self.lock:
+                session, failure = self._session(request)
+                if failure is not None:
+                    return failure
+                transfer = own_transfer(session, request.path_params["id"])
+                if transfer is None:
+                    return error(404, "TRANSFER_NOT_FOUND", "no such outgoing wire transfer")
+                refused = self._channel(self._psus[session.psu_id], channel)
+                if refused is not None:
+                    return refused
+                if transfer.state != "PENDING_CHALLENGE":
+                    return error(409, "STATE_INVALID", "the transfer is not waiting for a challenge")
+                state = session.transfers.setdefault(transfer.id, Challenge())
+                counter = session.stepup if TRANSFER_SHARES_COUNT in self.defects else state
+                return self._issue(session, state, counter)
+
+        async def transfer_verify(request: Request) -> Response:
+            channel = request.path_params["channel"]
+            body = await json_body(request)
+            with self.lock:
+                session, failure = self._session(request)
+                if failure is not None:
+                    return failure
+                transfer = own_transfer(session, request.path_params["id"])
+                if transfer is None:
+                    return error(404, "TRANSFER_NOT_FOUND", "no such outgoing wire transfer")
+                refused = self._channel(self._psus[session.psu_id], channel)
+                if refused is not None:
+                    return refused
+                code = body.get("verificationCode")
+                if not isinstance(code, str):
+                    return error(400, "BAD_REQUEST", "body must be {\"verificationCode\"}")
+                state = session.transfers.get(transfer.id)
+                refused = self._verify(session, state, code)
+                if refused is not None:
+                    return refused
+                if transfer.state == "PENDING_CHALLENGE":
+                    transfer.state = "COMPLETED"
+                    self._psus[session.psu_id].accounts[transfer.source_account_id].balance -= transfer.amount
+                if TRANSFER_OTP_STEPS_UP in self.defects:
+                    session.stepped_up = True
+            return empty(204)
+
+        return [
+            Route("/login_with_password", login, methods=["POST"], name="loginWithPassword"),
+            Route("/logout", logout, methods=["POST"], name="logout"),
+            Route("/stepup/challenges/otp/{channel}", stepup_challenge, methods=["POST"], name="issueStepupOtpChallenge"),
+            Route(
+                "/stepup/challenges/otp/{channel}/verify", stepup_verify, methods=["POST"], name="verifyStepupOtpChallenge"
+            ),
+            Route("/managed_accounts", list_accounts, methods=["GET"], name="listManagedAccounts"),
+            Route("/managed_accounts/{id}/statement", statement, methods=["GET"], name="getManagedAccountStatement"),
+            Route("/outgoing_wire_transfers", create_transfer, methods=["POST"], name="createOutgoingWireTransfer"),
+            Route("/outgoing_wire_transfers/{id}", get_transfer, methods=["GET"], name="getOutgoingWireTransfer"),
+            Route(
+                "/outgoing_wire_transfers/{id}/challenges/otp/{channel}",
+                transfer_challenge,
+                methods=["POST"],
+                name="issueOutgoingWireTransferOtpChallenge",
+            ),
+            Route(
+                "/outgoing_wire_transfers/{id}/challenges/otp/{channel}/verify",
+                transfer_verify,
+                methods=["POST"],
+                name="verifyOutgoingWireTransferOtpChallenge",
+            ),
+        ]
+
+
+def _parse_date(value: str | None) -> date | None | bool:
+    """A `YYYY-MM-DD` query value; None when absent, False when malformed."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return False
+
+
+def _amount(value: object) -> Decimal | None:
+    """A positive amount with at most two decimals, given as a JSON number or string."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return amount

@@ -1,12 +1,681 @@
-"""PLACEHOLDER, being replaced by the workflow family implementation."""
-from harness.reference.family import FamilyBank
+"""workflow: sequential multi-factor SCA (email, then phone, then secret code); a JWT proves SCA.
+
+Source: seeds/001_dbed7345ef6d3179.txt; contract: api-families.md, rules WFL-1..WFL-8;
+document: specs/workflow.openapi.yaml (route names are its operationIds).
+
+Bearer tokens come from agent or user password login; the SCA state is the user's and the
+same rules apply whichever token is used. The JWT travels in `X-SCA-Token`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from harness.reference.clock import isoformat
+from harness.reference.defects import defect
+from harness.reference.family import (
+    FamilyBank,
+    bearer_token,
+    json_body,
+    json_response,
+    new_id,
+    new_otp,
+    new_token,
+    same_secret,
+    transaction_history,
+)
+from harness.reference.sandbox import history_days
+from harness.reference.workflow_jwt import decode_jwt, encode_jwt, make_iban, normalize_amount, normalize_iban
+
+FAMILY = "workflow"
+DAY = 86_400
+
+# -- named defects (one rule each) -----------------------------------------------------------
+COMPLETED_WITHOUT_SECRET = defect(
+    "wfl-completed-without-secret-code", "WFL-1", FAMILY,
+    "status reports workflow_completed true once email and phone are validated, secret code pending",
+)
+NO_ORDER = defect(
+    "wfl-no-order", "WFL-2", FAMILY,
+    "the order is not enforced: phone (or secret code) validates before its predecessor, no 409",
+)
+ORDER_SKIPPED_AFTER_RESET = defect(
+    "wfl-order-skipped-after-reset", "WFL-2", FAMILY,
+    "the order is enforced only until a source was first validated: after a reset it is skipped",
+)
+PHONE_SMS_ONLY = defect(
+    "wfl-phone-sms-only", "WFL-3", FAMILY, "the phone number is validated by the by_sms OTP alone"
+)
+SECRET_SMS_ONLY = defect(
+    "wfl-secret-code-sms-only", "WFL-3", FAMILY, "the secret code is validated by the by_sms OTP alone"
+)
+RESET_CLEARS_ALL = defect(
+    "wfl-reset-clears-all", "WFL-4", FAMILY, "resetting one source un-validates all three sources"
+)
+EMAIL_RESET_EMAIL_ONLY = defect(
+    "wfl-email-reset-email-only", "WFL-4", FAMILY,
+    "after an email reset with the phone validated, by_email alone re-validates the email",
+)
+NO_LOCKOUT = defect(
+    "wfl-no-lockout", "WFL-5", FAMILY, "secret_code/verify never locks after consecutive failures"
+)
+LOCK_AFTER_SIX = defect(
+    "wfl-lock-after-six", "WFL-5", FAMILY, "secret_code/verify locks after 6 consecutive failures, not 5"
+)
+OTP_REUSABLE = defect(
+    "wfl-otp-reusable", "WFL-5", FAMILY, "a verified OTP verifies again (Art. 4(1) violated)"
+)
+JWT_LONG_EXP = defect(
+    "wfl-jwt-long-exp", "WFL-5", FAMILY, "the JWT's exp claim is iat + 1 day instead of iat + 5 minutes"
+)
+OP_JWT_REUSABLE = defect(
+    "wfl-operation-jwt-reusable", "WFL-6", FAMILY, "an operation JWT serves any number of operations"
+)
+OP_JWT_NEVER_EXPIRES = defect(
+    "wfl-operation-jwt-never-expires", "WFL-6", FAMILY, "an operation JWT is accepted after its exp"
+)
+OP_TYPE_UNCHECKED = defect(
+    "wfl-operation-type-unchecked", "WFL-6", FAMILY,
+    "an operation JWT issued for one operation type is accepted for another",
+)
+SESSION_JWT_FOR_OPS = defect(
+    "wfl-session-jwt-authorizes-operations", "WFL-6", FAMILY,
+    "a session JWT (no operation) is accepted for beneficiaries, personal data and transfers",
+)
+WHOLE_HISTORY = defect(
+    "wfl-whole-history-without-sca", "WFL-7", FAMILY,
+    "transactions older than 90 days are served on password login alone (the source's wording)",
+)
+NO_RENEWAL = defect(
+    "wfl-no-sca-renewal", "WFL-7", FAMILY, "balance and recent transactions are served after 180 days without SCA"
+)
+RENEWAL_EARLY = defect(
+    "wfl-renewal-one-day-early", "WFL-7", FAMILY,
+    "SCA renewal is demanded one day before 180 days (inside the exemption window)",
+)
+SESSION_JWT_IGNORED = defect(
+    "wfl-session-jwt-ignored", "WFL-7", FAMILY,
+    "a valid session JWT in X-SCA-Token does not unlock older transactions or access after 180 days",
+)
+AMOUNT_UNBOUND = defect(
+    "wfl-transfer-amount-unbound", "WFL-8", FAMILY, "a transfer JWT is accepted for another amount"
+)
+IBAN_UNBOUND = defect(
+    "wfl-transfer-iban-unbound", "WFL-8", FAMILY, "a transfer JWT is accepted for another payee IBAN"
+)
+
+SOURCES = ("email", "phone_number", "secret_code")
+METHODS = ("by_email", "by_sms")
+OPERATION_TYPES = ("beneficiary.add", "personal_data.update", "transfer")
+PERSONAL_FIELDS = ("firstName", "lastName", "address")
+INITIAL_BALANCE = Decimal("10000.00")
+SCA_HEADER = "x-sca-token"
+
+
+def error(status: int, code: str, message: str) -> JSONResponse:
+    return json_response({"code": code, "message": message}, status)
+
+
+@dataclass
+class Otp:
+    code: str
+    sent_at: float
+    failures: int = 0
+
+
+@dataclass
+class User:
+    user_uuid: str
+    platform_uuid: str
+    email: str
+    password: str
+    phone: str
+    opened: date
+    account_id: str
+    iban: str
+    validated: set[str] = field(default_factory=set)
+    ever_validated: set[str] = field(default_factory=set)
+    verified: dict[str, set[str]] = field(default_factory=lambda: {s: set() for s in SOURCES})
+    otps: dict[tuple[str, str], Otp] = field(default_factory=dict)
+    secret_code: str | None = None
+    secret_failures: int = 0
+    locked: bool = False
+    last_sca: float | None = None
+    balance: Decimal = INITIAL_BALANCE
+    transfers: list[dict[str, Any]] = field(default_factory=list)
+    beneficiaries: list[dict[str, Any]] = field(default_factory=list)
+    personal: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Session:
+    kind: str  # "user" | "agent"
+    user_uuid: str  # the user, or for an agent the one user of its platform (its clock)
+    platform_uuid: str
+    last_used: float
 
 
 class WorkflowBank(FamilyBank):
-    family = "workflow"
+    family = FAMILY
 
-    def create_psu(self):
-        raise NotImplementedError
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._key = new_token(32).encode("ascii")
+        self._users: dict[str, User] = {}
+        self._agents: dict[str, tuple[str, str]] = {}  # username -> (password, user_uuid)
+        self._sessions: dict[str, Session] = {}
+        self._used_jtis: set[str] = set()
 
-    def routes(self):
-        return []
+    # -- SBX-1 -----------------------------------------------------------------------------
+    def create_psu(self) -> dict[str, Any]:
+        user_uuid = new_id()
+        platform_uuid = new_id()
+        clock = self.new_psu_clock(user_uuid)
+        short = user_uuid[:8]
+        digits = f"{int(user_uuid.replace('-', '')[:12], 16) % 10**8:08d}"
+        account_no = f"{int(user_uuid.replace('-', '')[12:24], 16) % 10**11:011d}"
+        user = User(
+            user_uuid=user_uuid,
+            platform_uuid=platform_uuid,
+            email=f"user-{short}@workflow.example",
+            password=new_token(12),
+            phone=f"+336{digits}",
+            opened=clock.now().date() - timedelta(days=history_days(self)),
+            account_id=f"acc-{short}",
+            iban=make_iban("FR", f"3000600001{account_no}00"),
+            personal={"firstName": "Alex", "lastName": f"Martin-{short}", "address": "1 rue de la Paix, 75002 Paris"},
+        )
+        agent_user, agent_password = f"agent-{short}", new_token(12)
+        with self.lock:
+            self._users[user_uuid] = user
+            self._agents[agent_user] = (agent_password, user_uuid)
+        payees = [make_iban("DE", f"37040044{account_no[:10]}"), make_iban("NL", f"ABNA0{account_no[:9]}")]
+        return {
+            "psuId": user_uuid,
+            "platformUUID": platform_uuid,
+            "userUUID": user_uuid,
+            "email": user.email,
+            "password": user.password,
+            "phone": user.phone,
+            "agent": {"username": agent_user, "password": agent_password},
+            "account": {"accountId": user.account_id, "iban": user.iban, "currency": "EUR",
+                        "balance": f"{user.balance:.2f}"},
+            "payeeIbans": payees,
+        }
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _now(self, user: User) -> float:
+        return self.clock_for(user.user_uuid).time()
+
+    def _authorize(self, request: Request) -> User | JSONResponse:
+        """Bearer token (user of the path, or agent of its platform) and the path's user.
+
+        Call under self.lock. A token expires after regime session_idle without activity.
+        """
+        token = bearer_token(request)
+        session = self._sessions.get(token) if token else None
+        if session is not None:
+            owner = self._users[session.user_uuid]
+            if self._now(owner) - session.last_used >= self.regime["session_idle"]:
+                del self._sessions[token]
+                session = None
+        if session is None:
+            return error(401, "UNAUTHORIZED", "missing, invalid or expired bearer token")
+        session.last_used = self._now(self._users[session.user_uuid])
+        platform = request.path_params["platformUUID"]
+        user_uuid = request.path_params["userUUID"]
+        if session.platform_uuid != platform or (session.kind == "user" and session.user_uuid != user_uuid):
+            return error(403, "FORBIDDEN", "this token does not give access to this user")
+        user = self._users.get(user_uuid)
+        if user is None or user.platform_uuid != platform:
+            return error(404, "NOT_FOUND", "no such user on this platform")
+        return user
+
+    def _required(self, user: User, source: str, *, compliant: bool = False) -> set[str]:
+        """The methods whose OTPs validate `source` now (WFL-3, WFL-4)."""
+        if source == "email":
+            both = "phone_number" in user.validated and (compliant or EMAIL_RESET_EMAIL_ONLY not in self.defects)
+            return {"by_email", "by_sms"} if both else {"by_email"}
+        if source == "phone_number" and not compliant and PHONE_SMS_ONLY in self.defects:
+            return {"by_sms"}
+        if source == "secret_code" and not compliant and SECRET_SMS_ONLY in self.defects:
+            return {"by_sms"}
+        return {"by_email", "by_sms"}
+
+    def _order_error(self, user: User, source: str) -> JSONResponse | None:
+        """WFL-2: every predecessor of `source` must be validated."""
+        if NO_ORDER in self.defects:
+            return None
+        for before in SOURCES[: SOURCES.index(source)]:
+            if before in user.validated:
+                continue
+            if ORDER_SKIPPED_AFTER_RESET in self.defects and before in user.ever_validated:
+                continue
+            return error(409, "WORKFLOW_ORDER", f"validate {before} before {source}")
+        return None
+
+    def _completed(self, user: User) -> bool:
+        return all(s in user.validated for s in SOURCES)
+
+    def _status(self, user: User) -> dict[str, Any]:
+        def one(source: str) -> dict[str, Any]:
+            return {
+                "validated": source in user.validated,
+                "required_methods": sorted(self._required(user, source)),
+                "verified_methods": sorted(user.verified[source]),
+            }
+
+        secret = one("secret_code")
+        secret.update({"set": user.secret_code is not None, "locked": user.locked})
+        completed = self._completed(user)
+        if COMPLETED_WITHOUT_SECRET in self.defects:
+            completed = "email" in user.validated and "phone_number" in user.validated
+        return {
+            "userUUID": user.user_uuid,
+            "email": one("email"),
+            "phone_number": one("phone_number"),
+            "secret_code": secret,
+            "workflow_completed": completed,
+        }
+
+    def _claims(self, user: User, request: Request) -> dict[str, Any] | None:
+        """The claims of the X-SCA-Token if signed by this bank for this user, else None."""
+        claims = decode_jwt(self._key, request.headers.get(SCA_HEADER))
+        if claims is None or claims.get("sub") != user.user_uuid or not isinstance(claims.get("iat"), int):
+            return None
+        return claims
+
+    def _alive(self, user: User, claims: dict[str, Any]) -> bool:
+        """Valid while now - iat < sca_jwt_lifetime (the bank's own limit, whatever exp says)."""
+        return self._now(user) - claims["iat"] < self.regime["sca_jwt_lifetime"]
+
+    def _session_sca(self, user: User, request: Request) -> bool:
+        """WFL-7: a valid session JWT (no operation) presented in X-SCA-Token."""
+        if SESSION_JWT_IGNORED in self.defects:
+            return False
+        claims = self._claims(user, request)
+        if claims is None or "operation" in claims or not self._alive(user, claims):
+            return False
+        user.last_sca = max(user.last_sca or claims["iat"], claims["iat"])
+        return True
+
+    def _exempt(self, user: User) -> bool:
+        """WFL-7: password login alone suffices while the last SCA is younger than sca_renewal."""
+        if user.last_sca is None:
+            return False
+        if NO_RENEWAL in self.defects:
+            return True
+        renewal = self.regime["sca_renewal"] - (DAY if RENEWAL_EARLY in self.defects else 0)
+        return self._now(user) - user.last_sca < renewal
+
+    def _operation_claims(self, user: User, request: Request, op_type: str) -> dict[str, Any] | None:
+        """WFL-6: an unexpired, unused operation JWT of type `op_type`, else None (not consumed)."""
+        claims = self._claims(user, request)
+        if claims is None or not isinstance(claims.get("jti"), str):
+            return None
+        operation = claims.get("operation")
+        if not isinstance(operation, dict):
+            if SESSION_JWT_FOR_OPS not in self.defects:
+                return None
+            operation = {"type": op_type}
+        if operation.get("type") != op_type and OP_TYPE_UNCHECKED not in self.defects:
+            return None
+        if not self._alive(user, claims) and OP_JWT_NEVER_EXPIRES not in self.defects:
+            return None
+        if claims["jti"] in self._used_jtis:
+            return None
+        return {**claims, "operation": operation}
+
+    def _consume(self, claims: dict[str, Any]) -> None:
+        if OP_JWT_REUSABLE not in self.defects:
+            self._used_jtis.add(claims["jti"])
+
+    def _transactions(self, user: User, today: date) -> list[dict[str, Any]]:
+        rows = transaction_history(user.account_id, user.opened, today)
+        rows += [
+            {
+                "transactionId": t["transferId"],
+                "bookingDate": t["bookingDate"],
+                "amount": f"-{t['amount']}",
+                "currency": t["currency"],
+                "description": f"Transfer to {t['iban']}",
+            }
+            for t in user.transfers
+        ]
+        return sorted(rows, key=lambda r: r["bookingDate"])
+
+    # -- endpoints -------------------------------------------------------------------------
+    async def agent_login(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        with self.lock:
+            entry = self._agents.get(body.get("username")) if isinstance(body.get("username"), str) else None
+            ok = same_secret(body.get("password"), entry[0] if entry else new_token())
+            if not (entry and ok):
+                return error(401, "INVALID_CREDENTIALS", "invalid username or password")
+            user = self._users[entry[1]]
+            token = new_token()
+            self._sessions[token] = Session("agent", user.user_uuid, user.platform_uuid, self._now(user))
+        return json_response({"token": token, "token_type": "Bearer"})
+
+    async def user_login(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        platform = request.path_params["platformUUID"]
+        with self.lock:
+            found = next(
+                (u for u in self._users.values() if u.platform_uuid == platform and u.email == body.get("email")),
+                None,
+            )
+            ok = same_secret(body.get("password"), found.password if found else new_token())
+            if not (found and ok):
+                return error(401, "INVALID_CREDENTIALS", "invalid email or password")
+            token = new_token()
+            self._sessions[token] = Session("user", found.user_uuid, platform, self._now(found))
+        return json_response({"token": token, "token_type": "Bearer"})
+
+    async def get_status(self, request: Request) -> JSONResponse:
+        with self.lock:
+            user = self._authorize(request)
+            if isinstance(user, JSONResponse):
+                return user
+            return json_response(self._status(user))
+
+    def _source_method(self, body: dict[str, Any]) -> tuple[str, str] | JSONResponse:
+        source, method = body.get("source"), body.get("method")
+        if source not in SOURCES or method not in METHODS:
+            return error(400, "INVALID_REQUEST", f"source must be one of {SOURCES}, method one of {METHODS}")
+        return source, method
+
+    def _otp_precheck(self, user: User, source: str, method: str) -> JSONResponse | None:
+        if source in user.validated:
+            return error(409, "ALREADY_VALIDATED", f"{source} is validated; reset it first")
+        order = self._order_error(user, source)
+        if order is not None:
+            return order
+        if source == "secret_code" and user.secret_code is None:
+            return error(409, "SECRET_CODE_NOT_SET", "set up the secret code first")
+        if method not in self._required(user, source, compliant=True):
+            return error(400, "METHOD_NOT_REQUIRED", f"{source} is not validated {method} now")
+        return None
+
+    async def generate_otp(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        with self.lock:
+            user = self._authorize(request)
+            if isinstance(user, JSONResponse):
+                return user
+            parsed = self._source_method(body)
+            if isinstance(parsed, JSONResponse):
+                return parsed
+            source, method = parsed
+            refused = self._otp_precheck(user, source, method)
+            if refused is not None:
+                return refused
+            clock = self.clock_for(user.user_uuid)
+            code = new_otp()
+            user.otps[(source, method)] = Otp(code, clock.time())
+            channel, to = ("email", user.email) if method == "by_email" else ("sms", user.phone)
+            self.outbox.send(channel, to, code, clock.now())
+        return json_response({"source": source, "method": method, "channel": channel, "sent": True})
+
+    async def verify_otp(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        with self.lock:
+            user = self._authorize(request)
+            if isinstance(user, JSONResponse):
+                return user
+            parsed = self._source_method(body)
+            if isinstance(parsed, JSONResponse):
+                return parsed
+            source, method = parsed
+            refused = self._otp_precheck(user, source, method)
+            if refused is not None:
+                return refused
+            otp = user.otps.get((source, method))
+            fresh = otp is not None and self._now(user) - otp.sent_at < self.regime["session_idle"]
+            if not (fresh and same_secret(body.get("code"), otp.code)):
+                if otp is not None:
+                    otp.failures += 1
+                    if not fresh or otp.failures >= self.regime["max_failed_attempts"]:
+                        del user.otps[(source, method)]
+                return error(400, "INVALID_OTP", "the code is wrong, expired or already used")
+            if OTP_REUSABLE not in self.defects:
+                del user.otps[(source, method)]
+            user.verified[source].add(method)
+            if self._required(user, source) <= user.verified[source]:
+                user.validated.add(source)
+                user.ever_validated.add(source)
+            return json_response(self._status(user))
+
+    async def setup_secret_code(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        with self.lock:
+            user = self._authorize(request)
+            if isinstance(user, JSONResponse):
+                return user
+            code = body.get("secret_code")
+            if not isinstance(code, str) or not code.isascii() or not code.isdigit() or not 4 <= len(code) <= 8:
+                return error(400, "INVALID_REQUEST", "secret_code must be a string of 4 to 8 digits")
+            if "secret_code" in user.validated:
+                return error(409, "ALREADY_VALIDATED", "secret_code is validated; reset it first")
+            order = self._order_error(user, "secret_code")
+            if order is not None:
+                return order
+            user.secret_code = code
+            user.verified["secret_code"].clear()
+            user.otps = {k: v for k, v in user.otps.items() if k[0] != "secret_code"}
+            user.secret_failures, user.locked = 0, False
+            return json_response(self._status(user))
+
+    def _parse_operation(self, raw: object) -> dict[str, Any] | None | JSONResponse:
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or raw.get("type") not in OPERATION_TYPES:
+            return error(400, "INVALID_REQUEST", f"operation.type must be one of {OPERATION_TYPES}")
+        if raw["type"] != "transfer":
+            return {"type": raw["type"]}
+        amount, iban = normalize_amount(raw.get("amount")), normalize_iban(raw.get("iban"))
+        currency = raw.get("currency", "EUR")
+        if amount is None or iban is None or currency != "EUR":
+            return error(400, "INVALID_REQUEST", "a transfer operation needs amount > 0, a valid iban, currency EUR")
+        return {"type": "transfer", "amount": amount, "currency": currency, "iban": iban}
+
+    async def verify_secret_code(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        with self.lock:
+            user = self._authorize(request)
+            if isinstance(user, JSONResponse):
+                return user
+            if not self._completed(user):
+                return error(409, "WORKFLOW_INCOMPLETE", "validate email, phone_number and secret_code first")
+            if user.locked:
+                return error(423, "LOCKED", "secret code locked after too many failures; reset secret_code")
+            operation = self._parse_operation(body.get("operation"))
+            if isinstance(operation, JSONResponse):
+                return operation
+            if not same_secret(body.get("secret_code"), user.secret_code):
+                user.secret_failures += 1
+                limit = self.regime["max_failed_attempts"] + (1 if LOCK_AFTER_SIX in self.defects else 0)
+                if user.secret_failures >= limit and NO_LOCKOUT not in self.defects:
+                    user.locked = True
+                return error(400, "INVALID_SECRET_CODE", "authentication failed")
+            user.secret_failures = 0
+            iat = int(self._now(user))
+            lifetime = DAY if JWT_LONG_EXP in self.defects else self.regime["sca_jwt_lifetime"]
+            claims: dict[str, Any] = {
+                "iss": "psd2-harness-reference/workflow",
+                "sub": user.user_uuid,
+                "platform": user.platform_uuid,
+                "iat": iat,
+                "exp": iat + lifetime,
+                "jti": new_id(),
+            }
+            if operation is None:
+                user.last_sca = iat
+            else:
+                claims["operation"] = operation
+            return json_response({"jwt": encode_jwt(self._key, claims)})
+
+    async def reset_source(self, request: Request) -> JSONResponse:
+        with self.lock:
+            user = self._authorize(request)
+            if isinstance(user, JSONResponse):
+                return user
+            source = request.path_params["source"]
+            if source not in SOURCES:
+                return error(400, "INVALID_REQUEST", f"source must be one of {SOURCES}")
+            for each in SOURCES if RESET_CLEARS_ALL in self.defects else (source,):
+                user.validated.discard(each)
+                user.verified[each].clear()
+                user.otps = {k: v for k, v in user.otps.items() if k[0] != each}
+            if source == "secret_code":
+                user.secret_code, user.secret_failures, user.locked = None, 0, False
+            return json_response(self._status(user))
+
+    async def get_balance(self, request: Request) -> JSONResponse:
+        with self.lock:
+            user = self._authorize(request)
+            if isinstance(user, JSONResponse):
+                return user
+            if not (self._session_sca(user, request) or self._exempt(user)):
+                return error(403, "SCA_REQUIRED", "strong customer authentication required")
+            return json_response({
+                "accountId": user.account_id,
+                "iban": user.iban,
+                "balance": {"amount": f"{user.balance:.2f}", "currency": "EUR"},
+            })
+
+    async def list_transactions(self, request: Request) -> JSONResponse:
+        with self.lock:
+            user = self._authorize(request)
+            if isinstance(user, JSONResponse):
+                return user
+            today = self.clock_for(user.user_uuid).now().date()
+            cutoff = today - timedelta(days=self.regime["recent_window"] // DAY)
+            try:
+                date_from = date.fromisoformat(request.query_params.get("dateFrom") or cutoff.isoformat())
+                date_to = date.fromisoformat(request.query_params.get("dateTo") or today.isoformat())
+            except ValueError:
+                return error(400, "INVALID_REQUEST", "dateFrom and dateTo are dates YYYY-MM-DD")
+            if date_from > date_to:
+                return error(400, "INVALID_REQUEST", "dateFrom is after dateTo")
+            recent = date_from >= cutoff or WHOLE_HISTORY in self.defects
+            if not (self._session_sca(user, request) or (recent and self._exempt(user))):
+                return error(403, "SCA_REQUIRED", "strong customer authentication required")
+            rows = [
+                r for r in self._transactions(user, today)
+                if date_from.isoformat() <= r["bookingDate"] <= date_to.isoformat()
+            ]
+            return json_response({
+                "accountId": user.account_id,
+                "dateFrom": date_from.isoformat(),
+                "dateTo": date_to.isoformat(),
+                "transactions": rows,
+            })
+
+    async def add_beneficiary(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        with self.lock:
+            user = self._authorize(request)
+            if isinstance(user, JSONResponse):
+                return user
+            name, iban = body.get("name"), normalize_iban(body.get("iban"))
+            if not isinstance(name, str) or not name.strip() or iban is None:
+                return error(400, "INVALID_REQUEST", "name (non-empty) and a valid iban are required")
+            claims = self._operation_claims(user, request, "beneficiary.add")
+            if claims is None:
+                return error(403, "SCA_REQUIRED", "an operation JWT of type beneficiary.add is required")
+            self._consume(claims)
+            entry = {"beneficiaryId": new_id(), "name": name.strip(), "iban": iban,
+                     "createdAt": isoformat(self.clock_for(user.user_uuid).now())}
+            user.beneficiaries.append(entry)
+            return json_response(entry, 201)
+
+    async def list_beneficiaries(self, request: Request) -> JSONResponse:
+        with self.lock:
+            user = self._authorize(request)
+            if isinstance(user, JSONResponse):
+                return user
+            return json_response({"beneficiaries": list(user.beneficiaries)})
+
+    async def get_personal_data(self, request: Request) -> JSONResponse:
+        with self.lock:
+            user = self._authorize(request)
+            if isinstance(user, JSONResponse):
+                return user
+            return json_response(dict(user.personal))
+
+    async def update_personal_data(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        with self.lock:
+            user = self._authorize(request)
+            if isinstance(user, JSONResponse):
+                return user
+            if not body or any(k not in PERSONAL_FIELDS or not isinstance(v, str) or not v.strip()
+                               for k, v in body.items()):
+                return error(400, "INVALID_REQUEST", f"a non-empty object of string fields among {PERSONAL_FIELDS}")
+            claims = self._operation_claims(user, request, "personal_data.update")
+            if claims is None:
+                return error(403, "SCA_REQUIRED", "an operation JWT of type personal_data.update is required")
+            self._consume(claims)
+            user.personal.update({k: v.strip() for k, v in body.items()})
+            return json_response(dict(user.personal))
+
+    async def create_transfer(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        with self.lock:
+            user = self._authorize(request)
+            if isinstance(user, JSONResponse):
+                return user
+            amount, iban = normalize_amount(body.get("amount")), normalize_iban(body.get("iban"))
+            currency = body.get("currency", "EUR")
+            if amount is None or iban is None or currency != "EUR":
+                return error(400, "INVALID_REQUEST", "amount > 0 (2 decimals at most), a valid iban, currency EUR")
+            claims = self._operation_claims(user, request, "transfer")
+            if claims is None:
+                return error(403, "SCA_REQUIRED", "an operation JWT of type transfer is required")
+            operation = claims["operation"]
+            if operation.get("type") == "transfer":
+                amount_ok = operation.get("amount") == amount or AMOUNT_UNBOUND in self.defects
+                iban_ok = operation.get("iban") == iban or IBAN_UNBOUND in self.defects
+                if not (amount_ok and iban_ok and operation.get("currency") == currency):
+                    self._used_jtis.add(claims["jti"])  # Art. 5(1)(d): a change voids the code
+                    return error(403, "SCA_REQUIRED", "the JWT was issued for another amount or payee; it is void")
+            if Decimal(amount) > user.balance:
+                return error(409, "INSUFFICIENT_FUNDS", "the balance does not cover this amount")
+            self._consume(claims)
+            now = self.clock_for(user.user_uuid).now()
+            user.balance -= Decimal(amount)
+            transfer = {"transferId": new_id(), "amount": amount, "currency": currency, "iban": iban,
+                        "status": "EXECUTED", "bookingDate": now.date().isoformat(), "createdAt": isoformat(now)}
+            user.transfers.append(transfer)
+            return json_response({**transfer, "balance": {"amount": f"{user.balance:.2f}", "currency": "EUR"}}, 201)
+
+    def routes(self) -> list[BaseRoute]:
+        u = "/platforms/{platformUUID}/users/{userUUID}"
+        return [
+            Route("/agents/login", self.agent_login, methods=["POST"], name="agentLogin"),
+            Route("/platforms/{platformUUID}/users/login", self.user_login, methods=["POST"], name="userLogin"),
+            Route(f"{u}/strong_auth/status", self.get_status, methods=["GET"], name="getStrongAuthStatus"),
+            Route(f"{u}/strong_auth/otp/generate", self.generate_otp, methods=["POST"], name="generateOtp"),
+            Route(f"{u}/strong_auth/otp/verify", self.verify_otp, methods=["POST"], name="verifyOtp"),
+            Route(f"{u}/strong_auth/secret_code/setup", self.setup_secret_code, methods=["POST"],
+                  name="setupSecretCode"),
+            Route(f"{u}/strong_auth/secret_code/verify", self.verify_secret_code, methods=["POST"],
+                  name="verifySecretCode"),
+            Route(f"{u}/strong_auth/reset/{{source}}", self.reset_source, methods=["POST"],
+                  name="resetStrongAuthSource"),
+            Route(f"{u}/balance", self.get_balance, methods=["GET"], name="getBalance"),
+            Route(f"{u}/transactions", self.list_transactions, methods=["GET"], name="listTransactions"),
+            Route(f"{u}/beneficiaries", self.add_beneficiary, methods=["POST"], name="addBeneficiary"),
+            Route(f"{u}/beneficiaries", self.list_beneficiaries, methods=["GET"], name="listBeneficiaries"),
+            Route(f"{u}/personal_data", self.get_personal_data, methods=["GET"], name="getPersonalData"),
+            Route(f"{u}/personal_data", self.update_personal_data, methods=["PATCH"], name="updatePersonalData"),
+            Route(f"{u}/transfers", self.create_transfer, methods=["POST"], name="createTransfer"),
+        ]

@@ -1,0 +1,200 @@
+"""`psd2-harness`: run, validate and list conformance suites; serve the reference bank.
+
+Imports stay inside the commands so `--help` and `list` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from harness.verdicts import EXIT_CODES_HELP, EXIT_USAGE
+
+RUN_EPILOG = EXIT_CODES_HELP + """
+
+\b
+Examples:
+  psd2-harness run                                  all bundled suites, reference bank
+  psd2-harness run --target mybank.yaml suites/stepup
+  psd2-harness run --requirement STP-7 -n 2
+  psd2-harness run --defect stp-idle-never-expires  reference bank with a defect
+"""
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _default_paths(paths: tuple[str, ...]) -> list[str]:
+    if paths:
+        return list(paths)
+    from harness.paths import suites_dir
+
+    return [str(suites_dir())]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="psd2-harness")
+def main() -> None:
+    """PSD2 SCA conformance harness: YAML suites run against a bank (ASPSP) endpoint."""
+
+
+@main.command(epilog=RUN_EPILOG)
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--target", "target_name", default="reference", show_default=True,
+              help="A target file, or the built-in target 'reference'.")
+@click.option("--regime", default=None, help="Regime: eu-2023 (default) or eu-2019; overrides the target's.")
+@click.option("-k", "keyword", default=None, help="Only cases whose id matches this pytest -k expression.")
+@click.option("--requirement", multiple=True, help="Only cases of this requirement ID (repeatable).")
+@click.option("--family", multiple=True, help="Only suites of this API family (repeatable).")
+@click.option("--report-dir", default="reports", show_default=True, type=click.Path(file_okay=False),
+              help="Where the run folder <UTC timestamp>-<target>/ is created.")
+@click.option("-n", "workers", default=0, type=click.IntRange(min=0), help="Run cases on N worker processes.")
+@click.option("--defect", multiple=True, help="Start the in-process reference bank with this defect (repeatable).")
+@click.option("-v", "--verbose", is_flag=True, help="One line per case.")
+def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: str | None,
+        requirement: tuple[str, ...], family: tuple[str, ...], report_dir: str, workers: int,
+        defect: tuple[str, ...], verbose: bool) -> None:
+    """Run conformance suites (default: every bundled suite) against a target."""
+    from harness.errors import ConfigError
+    from harness.loader import load_suites
+    from harness.target import load_target
+
+    suite_paths = _default_paths(paths)
+    try:
+        target = load_target(target_name, regime=regime)
+        load_suites(suite_paths)
+        if defect:
+            target.load_app(list(defect))
+    except ConfigError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # an unknown defect name, for one
+        if exc.__class__.__name__ == "UnknownDefect":
+            _fail(str(exc))
+        raise
+    code = run_pytest(suite_paths, target_name=target_name, regime=regime, keyword=keyword,
+                      requirements=requirement, families=family, report_dir=report_dir, workers=workers,
+                      defects=defect, verbose=verbose)
+    sys.exit(code)
+
+
+def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None, keyword: str | None = None,
+               requirements: tuple[str, ...] = (), families: tuple[str, ...] = (), report_dir: str = "reports",
+               workers: int = 0, defects: tuple[str, ...] = (), verbose: bool = False,
+               allure: bool = True, extra: list[str] | None = None) -> int:
+    """Call pytest on the suites with the harness plugin; returns the harness exit code."""
+    import pytest
+
+    from harness.runfolder import create_run_dir
+
+    run_dir = create_run_dir(report_dir, Path(target_name).stem if target_name.endswith((".yaml", ".yml"))
+                             else target_name)
+    args = [*paths, "--target", target_name, "--harness-run-dir", str(run_dir),
+            "--junitxml", str(run_dir / "junit.xml"), "-c", str(Path(__file__).with_name("run.ini")),
+            "--rootdir", str(Path.cwd()), "-p", "no:cacheprovider", "-q" if not verbose else "-v",
+            "--no-header", "-rfEs"]
+    if allure:
+        args += ["--alluredir", str(run_dir / "allure-results"), "--allure-no-capture"]
+    if regime:
+        args += ["--regime", regime]
+    if keyword:
+        args += ["-k", keyword]
+    for rid in requirements:
+        args += ["--requirement", rid]
+    for fam in families:
+        args += ["--family", fam]
+    for name in defects:
+        args += ["--reference-defect", name]
+    if workers:
+        args += ["-n", str(workers), "--dist", "loadgroup"]
+    args += extra or []
+    code = int(pytest.main(args))
+    if code == 5:  # pytest: nothing collected / selected
+        click.echo("no case matched the selection", err=True)
+        code = EXIT_USAGE
+    click.echo(f"run folder: {run_dir}")
+    return code
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+def validate(files: tuple[str, ...]) -> None:
+    """Check suite files, folders of suites, and target files, without running anything.
+
+    Exit 0 when every file is valid, 2 otherwise (each error as file:line:column).
+    """
+    from harness.errors import ConfigError, ConfigErrors
+    from harness.loader import build_suite, is_suite_document, suite_files
+    from harness.target import load_target
+    from harness.yamlsource import load_document
+
+    bad = 0
+    for path in suite_files(files):
+        try:
+            doc = load_document(path)
+            if is_suite_document(doc.data):
+                suite = build_suite(doc)
+                click.echo(f"{doc.display}: ok, suite with {len(suite.cases)} case(s)")
+            else:
+                target = load_target(path)
+                click.echo(f"{doc.display}: ok, target {target.name} ({', '.join(target.families)})")
+        except ConfigErrors as exc:
+            bad += len(exc.errors)
+            click.echo(str(exc), err=True)
+        except ConfigError as exc:
+            bad += 1
+            click.echo(str(exc), err=True)
+    if bad:
+        click.echo(f"{bad} error(s)", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+@main.command("list")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--requirements", "by_requirement", is_flag=True, help="Each requirement with its cases.")
+def list_cases(paths: tuple[str, ...], by_requirement: bool) -> None:
+    """List cases with their requirements and needs (default: the bundled suites)."""
+    from harness.catalogue import catalogue
+    from harness.errors import ConfigError
+    from harness.loader import load_suites
+
+    try:
+        suites = load_suites(_default_paths(paths))
+    except ConfigError as exc:
+        _fail(str(exc))
+    if by_requirement:
+        cases: dict[str, list[str]] = {}
+        for suite in suites:
+            for case in suite.cases:
+                for rid in case.requirements:
+                    cases.setdefault(rid, []).append(case.id)
+        for rid, req in catalogue().items():
+            found = cases.get(rid, [])
+            click.echo(f"{rid:7} {req.severity:8} {req.title}")
+            click.echo("        " + (", ".join(found) if found else "NO CASE"))
+        return
+    for suite in suites:
+        for case in suite.cases:
+            needs = ",".join(sorted(case.needs)) or "-"
+            click.echo(f"{case.id:40} {suite.family:11} {' '.join(case.requirements):12} needs={needs:20} "
+                       f"{case.title}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback unless said).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--defect", multiple=True, help="Inject this named defect (repeatable).")
+@click.option("--regime", default="eu-2023", show_default=True)
+@click.option("--list-defects", is_flag=True, help="Print every defect with its rule, and exit.")
+def serve(host: str, port: int, defect: tuple[str, ...], regime: str, list_defects: bool) -> None:
+    """Serve the reference bank over HTTP with uvicorn."""
+    from harness.serve import serve as do_serve
+
+    do_serve(host=host, port=port, defects=defect, regime=regime, list_only=list_defects)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,446 @@
+"""The engine: runs one case's steps against a target and raises its verdict.
+
+Passed is the absence of an exception after every step ran and every expectation held.
+A violated expectation raises `NonCompliance` (failed) whose text is the finding: the
+rule, what was sent, what came back and every mismatch, with the suite location. A
+transport error or an unparseable answer raises `TargetFault` (broken); a missing
+capability raises `NotTestable`. Every value a response mints is registered with the
+redactor before anything about that response is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from harness import jsonpointer
+from harness.catalogue import Requirement, catalogue
+from harness.checks import Mismatch, Observed, run_checks
+from harness.clocks import ClockDriver, SandboxClock
+from harness.durations import format_duration, parse_duration
+from harness.errors import NonCompliance, NotTestable, TargetFault
+from harness.evidence import Exchange, attach
+from harness.model import Case, Expectation, Step, Suite
+from harness.redaction import Redactor
+from harness.regime import Regime
+from harness.target import Target
+from harness.values import MissingValue, resolve
+
+_perf = time.perf_counter  # kept before any clock freeze: elapsed times stay real
+_sleep = time.sleep
+BODY_SHOWN = 600
+
+
+@dataclass
+class RunContext:
+    """What stays the same for every case of a session: one client per target."""
+
+    target: Target
+    client: httpx.Client
+    clock: ClockDriver
+    redactor: Redactor
+    regime: Regime
+    evidence: bool = False
+    otp_prompt: Any = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.clock, SandboxClock) and self.clock.call is None:
+            self.clock.call = self._sandbox_call
+
+    # the clock driver's sandbox calls go through the case being run (for evidence)
+    _current: "CaseRun | None" = None
+
+    def _sandbox_call(self, op_id: str, path_params: dict[str, Any], body: Any) -> Any:
+        run = self._current
+        if run is None:
+            raise RuntimeError("sandbox clock used outside a case")
+        return run.sandbox_call(op_id, path_params, body)
+
+
+@dataclass
+class _State:
+    responses: dict[str, Observed] = field(default_factory=dict)
+    psu_ids: list[str] = field(default_factory=list)
+    last: Observed | None = None
+    step_no: int = 0
+
+
+class CaseRun:
+    """One execution of one case; holds nothing after it ends."""
+
+    def __init__(self, ctx: RunContext, suite: Suite, case: Case) -> None:
+        self.ctx = ctx
+        self.suite = suite
+        self.case = case
+        self.state = _State()
+
+    # -- entry ------------------------------------------------------------------------
+    def run(self) -> None:
+        gap = self.ctx.target.capability_gap(self.case.needs)
+        if gap:
+            raise NotTestable(gap)
+        scope = self._base_scope()
+        self.ctx._current = self
+        self.ctx.clock.start_case()
+        try:
+            self._steps(self.case.steps, scope)
+        finally:
+            self.ctx.clock.end_case()
+            self.ctx._current = None
+
+    def _base_scope(self) -> dict[str, Any]:
+        return {"regime": dict(self.ctx.regime.limits), "params": dict(self.suite.parameters)}
+
+    def _steps(self, steps: tuple[Step, ...], scope: dict[str, Any]) -> None:
+        for step in steps:
+            self.state.step_no += 1
+            with self._allure_step(step.label):
+                getattr(self, f"_do_{step.kind}")(step, scope)
+
+    @contextlib.contextmanager
+    def _allure_step(self, title: str) -> Iterator[None]:
+        if not self.ctx.evidence:
+            yield
+            return
+        import allure
+
+        with allure.step(self.ctx.redactor.text(title)):
+            yield
+
+    def _resolve(self, value: Any, scope: dict[str, Any], step: Step) -> Any:
+        try:
+            return resolve(value, scope)
+        except MissingValue as exc:
+            raise TargetFault(f"{exc} (needed by {step.label} at {step.location}); an earlier answer of the "
+                              "target lacked it") from None
+
+    # -- request ------------------------------------------------------------------------
+    def _do_request(self, step: Step, scope: dict[str, Any]) -> None:
+        data = step.data
+        target = self.ctx.target
+        path_params = self._resolve(data.get("path") or {}, scope, step)
+        if "request" in data:
+            method, url = target.url_for(self.suite.family, data["request"], path_params)
+        else:
+            method = str(data["method"]).upper()
+            url = str(self._resolve(data["url"], scope, step))
+            for name, value in path_params.items():
+                url = url.replace("{" + name + "}", str(value))
+            if not url.startswith(("http://", "https://")):
+                url = target.family_path(self.suite.family, url)
+        headers = dict(target.headers)
+        for name, value in (self._resolve(data.get("headers") or {}, scope, step)).items():
+            headers[target.header_name(name)] = str(value)
+        if "bearer" in data:
+            headers["Authorization"] = f"Bearer {self._resolve(data['bearer'], scope, step)}"
+        query = self._resolve(data.get("query"), scope, step)
+        form = self._resolve(data.get("form"), scope, step)
+        body = self._resolve(data["json"], scope, step) if "json" in data else None
+        redactor = self.ctx.redactor
+        for sent in (query, form, body):
+            redactor.harvest(sent)
+        redactor.harvest(headers)
+        observed = self._send(step, method, url, headers=headers, params=_query(query),
+                              data=_form(form) if form is not None else None,
+                              json_body=body, has_json="json" in data,
+                              follow=bool(data.get("follow_redirects", False)))
+        if step.expect is not None:
+            self._expect(step, step.expect, observed, scope)
+        self._capture(step, observed, scope)
+        if "as" in data:
+            self.state.responses[data["as"]] = observed
+
+    def _send(self, step: Step, method: str, url: str, *, headers: dict[str, str], params: Any, data: Any,
+              json_body: Any, has_json: bool, follow: bool) -> Observed:
+        client = self.ctx.client
+        kwargs: dict[str, Any] = {"headers": headers, "follow_redirects": follow}
+        if params:
+            kwargs["params"] = params
+        if data is not None:
+            kwargs["data"] = data
+        if has_json:
+            kwargs["json"] = json_body
+        request = client.build_request(method, url, **{k: v for k, v in kwargs.items() if k != "follow_redirects"})
+        started = _perf()
+        try:
+            response = client.send(request, follow_redirects=follow)
+        except httpx.TimeoutException as exc:
+            raise TargetFault(self._where(step) + f"\n  the target did not answer in time ({exc.__class__.__name__}): "
+                              f"{method} {self.ctx.redactor.url(str(request.url))}") from None
+        except httpx.HTTPError as exc:
+            raise TargetFault(self._where(step) + f"\n  cannot reach the target ({exc.__class__.__name__}: "
+                              f"{self.ctx.redactor.text(str(exc))}): {method} {self.ctx.redactor.url(str(request.url))}"
+                              ) from None
+        elapsed = (_perf() - started) * 1000
+        body: Any = jsonpointer.MISSING
+        if response.content:
+            ctype = response.headers.get("content-type", "")
+            if "json" in ctype or response.content[:1] in (b"{", b"["):
+                try:
+                    body = json.loads(response.content)
+                except ValueError:
+                    body = jsonpointer.MISSING
+        redactor = self.ctx.redactor
+        redactor.harvest(body)
+        location = response.headers.get("location")
+        if location:
+            redactor.harvest({k: v[-1] for k, v in parse_qs(urlsplit(location).query).items()})
+        if self.ctx.evidence:
+            attach(Exchange(request, response, elapsed, self.ctx.clock.reading(), body), redactor,
+                   name=f"{method} {urlsplit(str(request.url)).path}")
+        observed = Observed(status=response.status_code, headers=response.headers, body=body, text=response.text,
+                            captures={}, responses=self.state.responses)
+        observed.request_line = f"{method} {request.url}"  # type: ignore[attr-defined]
+        self.state.last = observed
+        return observed
+
+    # -- expectations -----------------------------------------------------------------------
+    def _mismatches(self, step: Step, exp: Expectation, observed: Observed, scope: dict[str, Any]) -> list[Mismatch]:
+        target = self.ctx.target
+        values = {
+            "json": {target.pointer(p): v for p, v in self._resolve(dict(exp.json), scope, step).items()},
+            "headers": self._resolve(dict(exp.headers), scope, step),
+        }
+        if target.pointers:
+            exp = _remap_expectation(exp, target)
+        observed.captures = scope
+        found = run_checks(exp, observed, values)
+        if exp.needs_body and observed.body is jsonpointer.MISSING:
+            status_bad = any(m.check == "status" for m in found)
+            if not status_bad:
+                raise TargetFault(self._where(step) + "\n  the answer is not JSON, so its content cannot be checked"
+                                  f"\n  came back: {observed.status}\n  body: {self._body_text(observed)}")
+            found = [m for m in found if m.check in ("status", "headers")]
+            found.append(Mismatch("body", "body", "a JSON document", "a body that is not JSON"))
+        return found
+
+    def _expect(self, step: Step, exp: Expectation, observed: Observed, scope: dict[str, Any]) -> None:
+        found = self._mismatches(step, exp, observed, scope)
+        if found:
+            raise NonCompliance(self._finding(step, observed, found))
+
+    def _finding(self, step: Step, observed: Observed, found: list[Mismatch], headline: str = "") -> str:
+        redactor = self.ctx.redactor
+        reqs = catalogue()
+        lines = [headline or f"{self.case.id}: the bank did not do what the rule says"]
+        for rid in self.case.requirements:
+            req: Requirement | None = reqs.get(rid)
+            lines.append(f"  rule {rid}: {req.title if req else ''}")
+        lines.append(self._where(step))
+        lines.append(f"  sent: {redactor.url(getattr(observed, 'request_line', '?'))}")
+        lines.append(f"  came back: {observed.status}")
+        for mismatch in found:
+            lines.append(f"  - {redactor.text(str(mismatch))}")
+        lines.append(f"  body: {self._body_text(observed)}")
+        return "\n".join(lines)
+
+    def _where(self, step: Step) -> str:
+        return f"  at {step.location} (step {self.state.step_no}: {self.ctx.redactor.text(step.label)})"
+
+    def _body_text(self, observed: Observed) -> str:
+        redactor = self.ctx.redactor
+        if observed.body is not jsonpointer.MISSING:
+            text = json.dumps(redactor.json(observed.body), ensure_ascii=False, sort_keys=True)
+        else:
+            text = redactor.text(observed.text) or "(empty)"
+        return text if len(text) <= BODY_SHOWN else text[:BODY_SHOWN] + f"... ({len(text)} characters)"
+
+    # -- captures -------------------------------------------------------------------------
+    def _capture(self, step: Step, observed: Observed, scope: dict[str, Any]) -> None:
+        for name, source in (step.data.get("capture") or {}).items():
+            value = self._capture_one(source, observed)
+            if value is jsonpointer.MISSING:
+                raise NonCompliance(self._finding(step, observed, [Mismatch(
+                    "capture", _describe_source(source), f"a value (captured as {name!r})", "nothing (absent)")]))
+            self.ctx.redactor.harvest({name: value})
+            scope[name] = value
+
+    def _capture_one(self, source: Any, observed: Observed) -> Any:
+        target = self.ctx.target
+        if isinstance(source, str):
+            return jsonpointer.resolve(observed.body, target.pointer(source))
+        if "json" in source:
+            return jsonpointer.resolve(observed.body, target.pointer(source["json"]))
+        if "header" in source:
+            value = observed.headers.get(source["header"])
+            return jsonpointer.MISSING if value is None else value
+        if "location_query" in source:
+            location = observed.headers.get("location")
+            if not location:
+                return jsonpointer.MISSING
+            values = parse_qs(urlsplit(location).query, keep_blank_values=True).get(source["location_query"])
+            return values[-1] if values else jsonpointer.MISSING
+        if "jwt" in source:
+            token = jsonpointer.resolve(observed.body, target.pointer(source["jwt"]))
+            claims = _jwt_claims(token)
+            if claims is None:
+                return jsonpointer.MISSING
+            return claims.get(source["claim"], jsonpointer.MISSING) if "claim" in source else claims
+        if source.get("status"):
+            return observed.status
+        return jsonpointer.MISSING
+
+    # -- other steps ----------------------------------------------------------------------
+    def _do_advance(self, step: Step, scope: dict[str, Any]) -> None:
+        raw = self._resolve(step.data["advance"], scope, step)
+        items = raw if isinstance(raw, list) else [raw]
+        seconds = sum(parse_duration(item) for item in items)
+        if self.ctx.evidence:
+            import allure
+
+            allure.attach(f"advance by {format_duration(seconds)} ({seconds} s); target clock before: "
+                          f"{self.ctx.clock.reading()}", name="clock", attachment_type=allure.attachment_type.TEXT)
+        self.ctx.clock.advance(seconds, list(self.state.psu_ids))
+
+    def _do_flow(self, step: Step, scope: dict[str, Any]) -> None:
+        flow = self.suite.flows[step.data["flow"]]
+        inner = self._base_scope()
+        inner["args"] = self._resolve(step.data.get("with") or {}, scope, step)
+        self._steps(flow.steps, inner)
+        exports = {name: inner[name] for name in flow.exports if name in inner}
+        if "as" in step.data:
+            scope[step.data["as"]] = exports
+        else:
+            scope.update(exports)
+
+    def _do_sandbox(self, step: Step, scope: dict[str, Any]) -> None:
+        response = self.sandbox_call("createSandboxPsu", {}, None, step=step)
+        if response.status != 201 or not isinstance(response.body, dict) or "psuId" not in response.body:
+            raise TargetFault(self._where(step) + f"\n  the sandbox did not create a PSU (SBX-1): status "
+                              f"{response.status}, body {self._body_text(response)}")
+        scope[step.data.get("as", "psu")] = response.body
+        self.state.psu_ids.append(str(response.body["psuId"]))
+
+    def sandbox_call(self, op_id: str, path_params: dict[str, Any], body: Any, step: Step | None = None) -> Observed:
+        target = self.ctx.target
+        if target.sandbox_path is None:
+            raise NotTestable(f"the case needs the sandbox control plane, and target {target.name!r} has none")
+        method, url = target.url_for(self.suite.family, op_id, path_params)
+        here = step or Step(kind="request", data={"request": op_id}, location=self.case.location)
+        return self._send(here, method, url, headers=dict(target.headers), params=None, data=None,
+                          json_body=body, has_json=body is not None, follow=False)
+
+    def _do_otp(self, step: Step, scope: dict[str, Any]) -> None:
+        spec = self._resolve(step.data["otp"], scope, step)
+        to, channel = str(spec["to"]), spec.get("channel")
+        source = self.ctx.target.otp
+        if isinstance(source, dict):
+            code = source["fixed"]
+        elif source == "prompt":
+            code = self._prompt_otp(to)
+        elif source == "sandbox":
+            target = self.ctx.target
+            method, url = target.url_for(self.suite.family, "listSandboxMessages", {})
+            observed = self._send(step, method, url, headers=dict(target.headers), params={"to": to}, data=None,
+                                  json_body=None, has_json=False, follow=False)
+            messages = observed.body.get("messages") if isinstance(observed.body, dict) else None
+            if observed.status != 200 or not isinstance(messages, list):
+                raise TargetFault(self._where(step) + f"\n  the sandbox inbox (SBX-2) did not answer a message list: "
+                                  f"status {observed.status}, body {self._body_text(observed)}")
+            matching = [m for m in messages if isinstance(m, dict) and (channel is None or m.get("channel") == channel)]
+            if not matching:
+                raise NonCompliance(self._finding(step, observed, [Mismatch(
+                    "otp", f"inbox of {to}", f"an OTP{' by ' + channel if channel else ''}", "no message")],
+                    headline=f"{self.case.id}: the bank sent no OTP where the flow needs one"))
+            code = str(matching[-1].get("code"))
+        else:
+            raise NotTestable(f"target {self.ctx.target.name!r} declares no OTP source")
+        self.ctx.redactor.register(code)
+        scope[step.data.get("as", "otp")] = code
+
+    def _prompt_otp(self, to: str) -> str:
+        if self.ctx.otp_prompt is not None:
+            return str(self.ctx.otp_prompt(to))
+        if not sys.stdin or not sys.stdin.isatty():
+            raise NotTestable("the OTP source is prompt, and no person is at a terminal to type it")
+        import click
+
+        return str(click.prompt(f"OTP sent to {to}", hide_input=True))
+
+    def _do_repeat(self, step: Step, scope: dict[str, Any]) -> None:
+        body = step.data["repeat"]
+        times = self._resolve(body["times"], scope, step)
+        if isinstance(times, bool) or not isinstance(times, int) or times < 0:
+            raise TargetFault(f"repeat times must be a whole number, got {times!r} at {step.location}")
+        for index in range(times):
+            if "index" in body:
+                scope[body["index"]] = index
+            self._steps(step.steps, scope)
+
+    def _do_poll(self, step: Step, scope: dict[str, Any]) -> None:
+        body = step.data["poll"]
+        attempts = int(body.get("attempts", 10))
+        interval = parse_duration(self._resolve(body.get("interval", "1s"), scope, step))
+        seen: list[str] = []
+        for attempt in range(1, attempts + 1):
+            self._steps(step.steps, scope)
+            last = self.state.last
+            if last is None:
+                raise TargetFault(f"poll at {step.location} has no request step to observe")
+            seen.append(f"{last.status} {self._body_text(last)[:80]}")
+            if step.halt is not None and not self._mismatches(step, step.halt, last, scope):
+                raise NonCompliance(self._finding(step, last, [Mismatch(
+                    "poll", "halt", "the until condition before the halt condition", f"halt at attempt {attempt}")],
+                    headline=f"{self.case.id}: polling reached its halt condition"))
+            if not self._mismatches(step, step.until, last, scope):  # type: ignore[arg-type]
+                return
+            if attempt < attempts:
+                _sleep(interval)
+        history = "; ".join(seen[-5:])
+        raise NonCompliance(self._finding(step, self.state.last, [Mismatch(  # type: ignore[arg-type]
+            "poll", "until", f"the until condition within {attempts} attempts", f"never met (last: {history})")]))
+
+
+def _query(query: Any) -> Any:
+    if not query:
+        return None
+    return {k: (json.dumps(v) if isinstance(v, (dict, list)) else _scalar(v)) for k, v in query.items()}
+
+
+def _form(form: Any) -> Any:
+    return {k: _scalar(v) for k, v in form.items()}
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return " ".join(map(str, value))
+    return "" if value is None else str(value)
+
+
+def _describe_source(source: Any) -> str:
+    if isinstance(source, str):
+        return source or "/"
+    return ", ".join(f"{k} {v}" for k, v in source.items())
+
+
+def _jwt_claims(token: Any) -> dict[str, Any] | None:
+    if not isinstance(token, str) or token.count(".") != 2:
+        return None
+    payload = token.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _remap_expectation(exp: Expectation, target: Target) -> Expectation:
+    from dataclasses import replace
+
+    return replace(
+        exp,
+        present=tuple(target.pointer(p) for p in exp.present),
+        absent=tuple(target.pointer(p) for p in exp.absent),
+        unique={target.pointer(p): n for p, n in exp.unique.items()},
+    )

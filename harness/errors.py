@@ -1,0 +1,62 @@
+"""Exceptions, split by who is at fault, because each maps to a verdict and an exit code.
+
+- `ConfigError` (exit 2): a suite, target or option is wrong; always names file:line:column.
+- `NonCompliance` (verdict failed, exit 1): the bank broke a rule; an `AssertionError`, so
+  allure and pytest file it under *failed*.
+- `TargetFault` (verdict broken, exit 3): the bank could not be tested (refused connection,
+  timeout, unparseable answer).
+- `NotTestable` (exit 4 for required cases): the target lacks a capability the case needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    file: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.file
+        if self.column is None:
+            return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class ConfigError(Exception):
+    """Bad input: `file:line:column: what is wrong; what is expected`."""
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class ConfigErrors(ConfigError):
+    """Several input errors found in one pass, reported together."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NonCompliance(AssertionError):
+    """The bank did not do what the rule says. The text is the finding, already redacted."""
+
+
+class TargetFault(Exception):
+    """The target could not be tested: connection, timeout, or an answer that does not parse."""
+
+
+class NotTestable(Exception):
+    """The case needs a capability the target does not declare; the text is the reason."""

@@ -1,0 +1,371 @@
+"""Suite files to `harness.model` objects, checked once, at load.
+
+Everything that can be wrong in a suite is found here, before any request is sent:
+YAML syntax, unknown keys and wrong types (JSON Schema), unknown operationIds, unknown
+requirement IDs, unknown flows and wrong flow arguments, bad durations, references to
+values no earlier step defines, missing environment variables, and schema `$ref`s that
+lead nowhere. Each error names `file:line:column`, what is wrong and what is expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from harness import openapi
+from harness.catalogue import catalogue
+from harness.durations import DurationError, parse_duration
+from harness.errors import ConfigError, ConfigErrors
+from harness.model import STEP_KINDS, Case, Expectation, Flow, Step, Suite
+from harness.regime import load_regime
+from harness.schemas import validate
+from harness.values import parse_reference, references, templated_strings
+from harness.yamlsource import Document, load_document, parse_document
+
+SUITE_SCHEMA = "suite.schema.json"
+_KIND_KEYS = ("request", "method", "advance", "flow", "sandbox", "otp", "repeat", "poll")
+_REQUEST_ONLY = ("path", "query", "form", "json", "headers", "bearer", "follow_redirects", "url", "capture")
+_VALUE_FIELDS = ("path", "query", "form", "json", "headers", "bearer", "url", "with", "otp")
+
+
+@dataclass
+class _Context:
+    doc: Document
+    family: str
+    operations: dict[str, openapi.Operation]
+    flows: dict[str, Flow]
+    errors: list[ConfigError]
+    defined: set[str] = field(default_factory=set)
+    moves_time: bool = False
+    needs: set[str] = field(default_factory=set)
+
+    def error(self, message: str, key_path: tuple[Any, ...]) -> None:
+        self.errors.append(self.doc.error(message, key_path))
+
+
+def is_suite_document(data: Any) -> bool:
+    return isinstance(data, dict) and "cases" in data and "family" in data
+
+
+def load_suite(path: str | Path, text: str | None = None) -> Suite:
+    """Load and check one suite file; raises `ConfigErrors` listing every problem found."""
+    path = Path(path)
+    doc = parse_document(text, path) if text is not None else load_document(path)
+    return build_suite(doc)
+
+
+def build_suite(doc: Document) -> Suite:
+    """Check a parsed suite document and build its model."""
+    path = doc.path
+    raw_bytes = path.read_bytes() if path.is_file() else b""
+    if not isinstance(doc.data, dict):
+        raise ConfigErrors([doc.error("a suite must be a YAML mapping; expected keys family, title, cases")])
+    errors = validate(doc, SUITE_SCHEMA)
+    if errors:
+        raise ConfigErrors(errors)
+    data = doc.data
+    family = data["family"]
+    if family not in openapi.known_families():
+        raise ConfigErrors([doc.error(
+            f"unknown family {family!r}; expected one of: {', '.join(openapi.known_families())}", ("family",))])
+    ctx = _Context(doc=doc, family=family, operations=openapi.operations(family), flows={}, errors=[])
+    for name, raw_flow in (data.get("flows") or {}).items():
+        ctx.flows[name] = _build_flow(ctx, name, raw_flow)
+    cases = []
+    seen: dict[str, tuple[Any, ...]] = {}
+    for index, raw_case in enumerate(data["cases"]):
+        key_path = ("cases", index)
+        if raw_case["id"] in seen:
+            ctx.error(f"duplicate case id {raw_case['id']!r}; expected each id once "
+                      f"(first at line {doc.location(seen[raw_case['id']]).line})", key_path + ("id",))
+        seen[raw_case["id"]] = key_path
+        cases.append(_build_case(ctx, raw_case, key_path))
+    if ctx.errors:
+        raise ConfigErrors(ctx.errors)
+    return Suite(
+        path=path, family=family, title=data["title"], description=data.get("description", ""),
+        parameters=data.get("parameters") or {}, flows=ctx.flows, cases=tuple(cases),
+        sha256=hashlib.sha256(raw_bytes).hexdigest(),
+    )
+
+
+def suite_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The YAML files named, or found below the folders named, in a stable order."""
+    out: list[Path] = []
+    for item in paths:
+        p = Path(item)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file()))
+        else:
+            out.append(p)
+    return out
+
+
+def load_suites(paths: Iterable[str | Path]) -> list[Suite]:
+    """Every suite below `paths`; all errors of all files are reported together."""
+    suites: list[Suite] = []
+    errors: list[ConfigError] = []
+    for path in suite_files(paths):
+        try:
+            suites.append(load_suite(path))
+        except ConfigErrors as exc:
+            errors.extend(exc.errors)
+        except ConfigError as exc:
+            errors.append(exc)
+    first: dict[str, Case] = {}
+    for suite in suites:
+        for case in suite.cases:
+            if case.id in first:
+                errors.append(ConfigError(
+                    f"case id {case.id!r} is used twice; expected unique ids (also at {first[case.id].location})",
+                    case.location))
+            first.setdefault(case.id, case)
+    if errors:
+        raise ConfigErrors(errors)
+    return suites
+
+
+# -- flows and cases -------------------------------------------------------------------
+
+def _build_flow(ctx: _Context, name: str, raw: dict) -> Flow:
+    key_path = ("flows", name)
+    args = tuple(raw.get("args") or ())
+    ctx.defined = {"regime", "params", "args"}
+    ctx.moves_time = False
+    steps = _build_steps(ctx, raw["steps"], key_path + ("steps",), args=set(args))
+    exports = frozenset(ctx.defined - {"regime", "params", "args"})
+    return Flow(name=name, args=args, steps=steps, location=ctx.doc.location(key_path), exports=exports)
+
+
+def _build_case(ctx: _Context, raw: dict, key_path: tuple[Any, ...]) -> Case:
+    known = catalogue()
+    for i, rid in enumerate(raw["requirements"]):
+        if rid not in known:
+            ctx.error(f"unknown requirement ID {rid!r}; expected an ID of specs/requirements.yaml "
+                      f"(e.g. {', '.join(list(known)[:4])}, ...)", key_path + ("requirements", i))
+    ctx.defined = {"regime", "params"}
+    ctx.moves_time = False
+    ctx.needs = set()
+    steps = _build_steps(ctx, raw["steps"], key_path + ("steps",), args=None)
+    return Case(
+        id=raw["id"], title=raw["title"], requirements=tuple(raw["requirements"]), severity=raw["severity"],
+        needs=frozenset(set(raw.get("needs") or ()) | ctx.needs), steps=steps,
+        location=ctx.doc.location(key_path), description=raw.get("description", ""),
+        tags=tuple(raw.get("tags") or ()), moves_time=ctx.moves_time,
+    )
+
+
+def _build_steps(ctx: _Context, raws: list, key_path: tuple[Any, ...], args: set[str] | None) -> tuple[Step, ...]:
+    return tuple(_build_step(ctx, raw, key_path + (i,), args) for i, raw in enumerate(raws))
+
+
+def _build_step(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[str] | None) -> Step:
+    kinds = [k for k in _KIND_KEYS if k in raw]
+    if "request" in kinds and "method" in kinds:
+        kinds.remove("method")
+    location = ctx.doc.location(key_path)
+    if len(kinds) != 1:
+        found = ", ".join(kinds) if kinds else "none"
+        ctx.error(f"a step needs exactly one of {', '.join(STEP_KINDS)} (or method with url); found: {found}", key_path)
+        return Step(kind="invalid", data=raw, location=location)
+    kind = "request" if kinds[0] in ("request", "method") else kinds[0]
+    if kind != "request":
+        stray = [k for k in _REQUEST_ONLY if k in raw]
+        if stray:
+            ctx.error(f"{', '.join(stray)} only belong to a request step; this is a {kind} step", key_path + (stray[0],))
+    _check_references(ctx, raw, key_path, args)
+    if kind == "request":
+        step = _build_request(ctx, raw, key_path, location, args)
+    elif kind == "advance":
+        _check_advance(ctx, raw["advance"], key_path + ("advance",))
+        ctx.moves_time = True
+        ctx.needs.add("clock")
+        step = Step(kind="advance", data=raw, location=location)
+    elif kind == "flow":
+        step = _build_flow_call(ctx, raw, key_path, location)
+    elif kind == "sandbox":
+        ctx.needs.add("sandbox")
+        ctx.defined.add(raw.get("as", "psu"))
+        step = Step(kind="sandbox", data=raw, location=location)
+    elif kind == "otp":
+        ctx.needs.add("otp")
+        ctx.defined.add(raw.get("as", "otp"))
+        step = Step(kind="otp", data=raw, location=location)
+    elif kind == "repeat":
+        body = raw["repeat"]
+        if isinstance(body["times"], str) and parse_reference(body["times"]) is None:
+            ctx.error(f"repeat times {body['times']!r} must be a whole number or a ${{...}} reference",
+                      key_path + ("repeat", "times"))
+        if "index" in body:
+            ctx.defined.add(body["index"])
+        steps = _build_steps(ctx, body["steps"], key_path + ("repeat", "steps"), args)
+        step = Step(kind="repeat", data=raw, location=location, steps=steps)
+    else:
+        body = raw["poll"]
+        if "interval" in body:
+            _check_advance(ctx, body["interval"], key_path + ("poll", "interval"))
+        steps = _build_steps(ctx, body["steps"], key_path + ("poll", "steps"), args)
+        until = _build_expect(ctx, body["until"], key_path + ("poll", "until"), args)
+        halt = _build_expect(ctx, body["halt"], key_path + ("poll", "halt"), args) if "halt" in body else None
+        step = Step(kind="poll", data=raw, location=location, steps=steps, until=until, halt=halt)
+    return step
+
+
+def _build_request(ctx: _Context, raw: dict, key_path: tuple[Any, ...], location: Any, args: set[str] | None) -> Step:
+    if "request" in raw:
+        op = ctx.operations.get(raw["request"])
+        if op is None:
+            near = _near(raw["request"], ctx.operations)
+            ctx.error(f"unknown operationId {raw['request']!r} for family {ctx.family}; expected one of "
+                      f"specs/{ctx.family}.openapi.yaml or specs/sandbox.openapi.yaml{near}", key_path + ("request",))
+        elif op.document.startswith("sandbox"):
+            ctx.needs.add("sandbox")
+    elif "url" not in raw:
+        ctx.error("a request by method needs a url (a path relative to the family base, or an absolute URL)", key_path)
+    expect = _build_expect(ctx, raw["expect"], key_path + ("expect",), args) if "expect" in raw else None
+    for name in raw.get("capture") or {}:
+        ctx.defined.add(name)
+    if "as" in raw:
+        ctx.defined.add(raw["as"])
+    return Step(kind="request", data=raw, location=location, expect=expect)
+
+
+def _build_flow_call(ctx: _Context, raw: dict, key_path: tuple[Any, ...], location: Any) -> Step:
+    flow = ctx.flows.get(raw["flow"])
+    if flow is None:
+        known = ", ".join(ctx.flows) or "none defined"
+        ctx.error(f"unknown flow {raw['flow']!r}; expected one of: {known} (flows are defined before use, "
+                  "under the suite's flows key)", key_path + ("flow",))
+        return Step(kind="flow", data=raw, location=location)
+    given = set((raw.get("with") or {}).keys())
+    missing, extra = set(flow.args) - given, given - set(flow.args)
+    if missing:
+        ctx.error(f"flow {flow.name!r} needs argument(s) {', '.join(sorted(missing))}; "
+                  f"expected with: {{{', '.join(flow.args)}}}", key_path + ("with",))
+    if extra:
+        ctx.error(f"flow {flow.name!r} takes no argument(s) {', '.join(sorted(extra))}; "
+                  f"expected only: {', '.join(flow.args) or 'none'}", key_path + ("with",))
+    if any(s.kind == "advance" or _moves(s) for s in flow.steps):
+        ctx.moves_time = True
+        ctx.needs.add("clock")
+    ctx.needs |= _flow_needs(flow)
+    if "as" in raw:
+        ctx.defined.add(raw["as"])
+    else:
+        ctx.defined |= flow.exports
+    return Step(kind="flow", data=raw, location=location)
+
+
+def _moves(step: Step) -> bool:
+    return step.kind == "advance" or any(_moves(s) for s in step.steps)
+
+
+def _flow_needs(flow: Flow) -> set[str]:
+    needs: set[str] = set()
+
+    def walk(steps: tuple[Step, ...]) -> None:
+        for s in steps:
+            if s.kind == "sandbox":
+                needs.add("sandbox")
+            elif s.kind == "otp":
+                needs.add("otp")
+            elif s.kind == "advance":
+                needs.add("clock")
+            elif s.kind == "request" and "request" in s.data and s.data["request"] in openapi.sandbox_operation_ids():
+                needs.add("sandbox")
+            walk(s.steps)
+
+    walk(flow.steps)
+    return needs
+
+
+def _build_expect(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[str] | None) -> Expectation:
+    for pointer in list((raw.get("json") or {}).keys()) + list(raw.get("present") or []) + list(raw.get("absent") or []):
+        if not isinstance(pointer, str) or not (pointer == "" or pointer.startswith("/")):
+            ctx.error(f"{pointer!r} is not a JSON Pointer; expected e.g. /result/outcome", key_path)
+    if raw.get("schema"):
+        from harness.checks import SchemaRefError, load_schema_ref
+
+        try:
+            load_schema_ref(raw["schema"])
+        except SchemaRefError as exc:
+            ctx.error(str(exc), key_path + ("schema",))
+    same_as = raw.get("same_as")
+    if same_as and same_as["response"] not in ctx.defined:
+        ctx.error(f"same_as names {same_as['response']!r}, which no earlier step saved; expected the `as:` "
+                  "name of an earlier request", key_path + ("same_as", "response"))
+    for pointer, name in (raw.get("unique") or {}).items():
+        if name not in ctx.defined:
+            ctx.error(f"unique compares with {name!r}, which no earlier step captured; expected a capture name",
+                      key_path + ("unique", pointer))
+    return Expectation(
+        status=raw.get("status"), headers=raw.get("headers") or {},
+        headers_present=tuple(raw.get("headers_present") or ()), headers_absent=tuple(raw.get("headers_absent") or ()),
+        json=raw.get("json") or {}, present=tuple(raw.get("present") or ()), absent=tuple(raw.get("absent") or ()),
+        schema=raw.get("schema"), same_as=same_as, unique=raw.get("unique") or {},
+        location=ctx.doc.location(key_path),
+    )
+
+
+# -- values ---------------------------------------------------------------------------
+
+def _check_references(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[str] | None) -> None:
+    fields = {k: raw[k] for k in _VALUE_FIELDS if k in raw}
+    if "advance" in raw:
+        fields["advance"] = raw["advance"]
+    if "repeat" in raw:
+        fields["repeat"] = {"times": raw["repeat"].get("times")}
+    if "poll" in raw:
+        fields["poll"] = {"interval": raw["poll"].get("interval")}
+    expect = raw.get("expect") or {}
+    fields["expect"] = {"json": expect.get("json") or {}, "headers": expect.get("headers") or {}}
+    for sub_path, text in templated_strings(fields):
+        ctx.error(f"{text!r} mixes text and ${{...}}; expected a whole value such as ${{token}} "
+                  "(use `bearer:` for Authorization headers)", key_path + sub_path)
+    limits = load_regime().limits
+    for sub_path, ref in references(fields):
+        where = key_path + sub_path
+        root, _, rest = ref.partition(".")
+        if ref.startswith("env:"):
+            if ref[4:] not in os.environ:
+                ctx.error(f"environment variable {ref[4:]} is not set; expected it exported before the run", where)
+        elif root == "regime":
+            if rest not in limits:
+                ctx.error(f"unknown regime value {ref!r}; expected one of: "
+                          f"{', '.join('regime.' + k for k in limits)}", where)
+        elif root == "params":
+            params = ctx.doc.data.get("parameters") or {}
+            if rest.split(".")[0] not in params:
+                ctx.error(f"undefined parameter ${{{ref}}}; expected one of the suite's parameters: "
+                          f"{', '.join(params) or 'none defined'}", where)
+        elif root == "args":
+            if args is None:
+                ctx.error(f"${{{ref}}} is only available inside a flow", where)
+            elif rest.split(".")[0] not in args:
+                ctx.error(f"undefined flow argument ${{{ref}}}; expected one of: {', '.join(sorted(args)) or 'none'}",
+                          where)
+        elif root not in ctx.defined:
+            defined = sorted(ctx.defined - {"regime", "params", "args"})
+            ctx.error(f"undefined variable ${{{ref}}}; no earlier step defines {root!r} "
+                      f"(defined so far: {', '.join(defined) or 'none'})", where)
+
+
+def _check_advance(ctx: _Context, value: Any, key_path: tuple[Any, ...]) -> None:
+    items = value if isinstance(value, list) else [value]
+    for i, item in enumerate(items):
+        if isinstance(item, str) and parse_reference(item) is not None:
+            continue
+        try:
+            parse_duration(item)
+        except DurationError as exc:
+            ctx.error(str(exc), key_path + ((i,) if isinstance(value, list) else ()))
+
+
+def _near(name: str, options: dict[str, Any]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(options), n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else ""

@@ -1,0 +1,108 @@
+"""The suite language as data: Suite, Flow, Case, Step, Expectation.
+
+Built once per file by `harness.loader` and never mutated: running a case reads these and
+keeps its own scope, so nothing leaks between cases (or workers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from harness.errors import Location
+
+STEP_KINDS = ("request", "advance", "flow", "sandbox", "otp", "repeat", "poll")
+NEEDS = ("sandbox", "clock", "otp")
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """What one response must look like; every failed part is reported, not only the first."""
+
+    status: Any = None
+    headers: Mapping[str, Any] = field(default_factory=dict)
+    headers_present: tuple[str, ...] = ()
+    headers_absent: tuple[str, ...] = ()
+    json: Mapping[str, Any] = field(default_factory=dict)
+    present: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+    schema: str | None = None
+    same_as: Mapping[str, Any] | None = None
+    unique: Mapping[str, str] = field(default_factory=dict)
+    location: Location | None = None
+
+    @property
+    def needs_body(self) -> bool:
+        return bool(self.json or self.present or self.absent or self.schema or self.unique or self.same_as)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    kind: str
+    """One of STEP_KINDS; `request` also covers `method` + `url`."""
+    data: Mapping[str, Any]
+    """The step's fields as written (values still hold ${...} references)."""
+    location: Location
+    expect: Expectation | None = None
+    steps: tuple["Step", ...] = ()
+    """The body of `repeat` and `poll`."""
+    until: Expectation | None = None
+    halt: Expectation | None = None
+
+    @property
+    def label(self) -> str:
+        if self.data.get("title"):
+            return str(self.data["title"])
+        if self.kind == "request":
+            if "request" in self.data:
+                return f"request {self.data['request']}"
+            return f"{self.data.get('method', '').upper()} {self.data.get('url', '')}"
+        if self.kind == "advance":
+            return f"advance the clock by {self.data['advance']}"
+        if self.kind == "flow":
+            return f"flow {self.data['flow']}"
+        if self.kind == "sandbox":
+            return f"sandbox {self.data['sandbox']}"
+        if self.kind == "otp":
+            return f"read the latest OTP sent to {self.data['otp']['to']}"
+        if self.kind == "repeat":
+            return f"repeat {self.data['repeat']['times']} times"
+        return "poll"
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    name: str
+    args: tuple[str, ...]
+    steps: tuple[Step, ...]
+    location: Location
+    exports: frozenset[str]
+    """Names the flow's steps define; a call makes them visible to the caller."""
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    id: str
+    title: str
+    requirements: tuple[str, ...]
+    severity: str
+    needs: frozenset[str]
+    steps: tuple[Step, ...]
+    location: Location
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    moves_time: bool = False
+    """True when any step (or a called flow) advances the clock."""
+
+
+@dataclass(frozen=True, slots=True)
+class Suite:
+    path: Path
+    family: str
+    title: str
+    description: str
+    parameters: Mapping[str, Any]
+    flows: Mapping[str, Flow]
+    cases: tuple[Case, ...]
+    sha256: str

@@ -1,0 +1,298 @@
+"""The pytest plugin: YAML suites become pytest items, verdicts become exit codes.
+
+Active in every pytest run of an environment where psd2-harness is installed (entry point
+`pytest11`), so it is careful: it collects YAML only when `--target` is given or the
+file lies below the bundled `suites/`, and it imports the engine only when a case runs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from harness.errors import ConfigError, NonCompliance, NotTestable, TargetFault
+from harness.verdicts import BROKEN, FAILED, NOT_TESTABLE, NOT_TESTABLE_PREFIX, PASSED, SKIPPED, CaseResult
+
+_SESSION = pytest.StashKey["HarnessSession"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("psd2-harness", "PSD2 conformance suites")
+    group.addoption("--target", default=None, help="target file, or a built-in target name (reference)")
+    group.addoption("--regime", default=None, help="regulatory regime (eu-2023, eu-2019); default: the target's")
+    group.addoption("--requirement", action="append", default=[], help="run only cases of this requirement ID")
+    group.addoption("--family", action="append", default=[], help="run only suites of this API family")
+    group.addoption("--reference-defect", action="append", default=[],
+                    help="start an in-process app factory with this named defect (the defect matrix)")
+    group.addoption("--harness-run-dir", default=None, help="write summary.json/md and manifest.json here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "psd2_case: a conformance case collected from a YAML suite")
+    config.stash[_SESSION] = HarnessSession(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION, None)
+    if session is not None:
+        session.close()
+
+
+def _collects(config: pytest.Config, path: Path) -> bool:
+    if path.suffix not in (".yaml", ".yml"):
+        return False
+    if config.getoption("target"):
+        return True
+    from harness.paths import suites_dir
+
+    try:
+        path.resolve().relative_to(suites_dir().resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "SuiteFile | None":
+    if _collects(parent.config, file_path):
+        return SuiteFile.from_parent(parent, path=file_path)
+    return None
+
+
+class SuiteFile(pytest.File):
+    def collect(self) -> Iterator["CaseItem"]:
+        from harness.loader import build_suite, is_suite_document
+        from harness.yamlsource import load_document
+
+        doc = load_document(self.path)
+        if not is_suite_document(doc.data):
+            return
+        suite = build_suite(doc)
+        session = self.config.stash[_SESSION]
+        session.suites[str(self.path)] = suite
+        for case in suite.cases:
+            item = CaseItem.from_parent(self, name=case.id, suite=suite, case=case)
+            for marker in _markers(suite, case, session):
+                item.add_marker(marker)
+            yield item
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, ConfigError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+def _markers(suite: Any, case: Any, session: "HarnessSession") -> list[Any]:
+    from harness.reporting import case_markers
+
+    markers = [pytest.mark.psd2_case] + case_markers(suite, case)
+    if case.moves_time and session.target_clock() == "bank-wide":
+        markers.append(pytest.mark.xdist_group("bank-wide-clock"))
+    return markers
+
+
+class CaseItem(pytest.Item):
+    def __init__(self, *, suite: Any, case: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.suite = suite
+        self.case = case
+
+    def runtest(self) -> None:
+        from harness.engine import CaseRun
+
+        ctx = self.config.stash[_SESSION].context()
+        try:
+            CaseRun(ctx, self.suite, self.case).run()
+        except NotTestable as exc:
+            pytest.skip(NOT_TESTABLE_PREFIX + str(exc))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        session = self.config.stash[_SESSION]
+        value = excinfo.value
+        if isinstance(value, (NonCompliance, TargetFault)):
+            text = str(value)
+        elif isinstance(value, ConfigError):
+            text = f"configuration error: {value}"
+        else:
+            text = f"harness fault while running {self.case.id}:\n" + str(super().repr_failure(excinfo, style="short"))
+        return session.redact(text)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, (self.case.location.line or 1) - 1, f"case {self.case.id}: {self.case.title}"
+
+
+# -- selection ------------------------------------------------------------------------------
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    requirements = set(config.getoption("requirement") or [])
+    families = set(config.getoption("family") or [])
+    harness = config.stash[_SESSION]
+    served = harness.served_families()
+    keep, drop = [], []
+    for item in items:
+        if isinstance(item, CaseItem):
+            fam = item.suite.family
+            if (requirements and not requirements & set(item.case.requirements)) or (families and fam not in families) \
+                    or (served is not None and fam not in served):
+                drop.append(item)
+                continue
+        keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+# -- verdicts -------------------------------------------------------------------------------
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if not isinstance(item, CaseItem):
+        return report
+    verdict = None
+    reason = ""
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        if report.passed:
+            verdict = PASSED
+        elif report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            reason = reason.removeprefix("Skipped: ")
+            verdict = NOT_TESTABLE if reason.startswith(NOT_TESTABLE_PREFIX) else SKIPPED
+            reason = reason.removeprefix(NOT_TESTABLE_PREFIX)
+        elif call.excinfo is not None and isinstance(call.excinfo.value, NonCompliance):
+            verdict = FAILED
+            reason = str(call.excinfo.value).splitlines()[0]
+        else:
+            verdict = BROKEN
+            value = call.excinfo.value if call.excinfo else None
+            kind = "target fault" if isinstance(value, TargetFault) else "harness fault"
+            reason = f"{kind}: " + (str(value).strip().splitlines()[-1].strip() if value else "error")
+        harness = item.config.stash[_SESSION]
+        report.user_properties.append(("verdict", verdict))
+        report.user_properties.append(("reason", harness.redact(reason)[:500]))
+        report.user_properties.append(("requirements", " ".join(item.case.requirements)))
+        report.user_properties.append(("severity", item.case.severity))
+        report.user_properties.append(("family", item.suite.family))
+        report.user_properties.append(("title", item.case.title))
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    props = dict(report.user_properties)
+    if "verdict" not in props:
+        return
+    config = _current_config
+    if config is None:
+        return
+    harness = config.stash[_SESSION]
+    harness.record(report, props)
+
+
+_current_config: pytest.Config | None = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _current_config
+    _current_config = session.config
+    session.config.stash[_SESSION].started = time.time()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    harness = config.stash[_SESSION]
+    if not harness.results:
+        return
+    from harness.verdicts import exit_code
+
+    code = exit_code(harness.results.values())
+    run_dir = config.getoption("harness_run_dir")
+    if run_dir:
+        from harness.runfolder import write_outputs
+
+        write_outputs(Path(run_dir), harness, code)
+    session.exitstatus = code
+
+
+# -- the session ----------------------------------------------------------------------------
+
+class HarnessSession:
+    """Per pytest session: the target, one client, the clock driver, the redactor, results."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.suites: dict[str, Any] = {}
+        self.results: dict[str, CaseResult] = {}
+        self.started = time.time()
+        self._target: Any = None
+        self._context: Any = None
+        self._redactor: Any = None
+
+    @property
+    def target_name(self) -> str:
+        return self.config.getoption("target") or "reference"
+
+    def target(self) -> Any:
+        if self._target is None:
+            from harness.target import load_target
+
+            self._target = load_target(self.target_name, regime=self.config.getoption("regime"))
+        return self._target
+
+    def target_clock(self) -> str:
+        return self.target().clock
+
+    def served_families(self) -> set[str] | None:
+        return set(self.target().families)
+
+    @property
+    def redactor(self) -> Any:
+        if self._redactor is None:
+            from harness.redaction import Redactor
+
+            self._redactor = Redactor(self.target().secrets)
+        return self._redactor
+
+    def redact(self, text: str) -> str:
+        return self.redactor.text(text) if self._redactor is not None or self._target is not None else text
+
+    def context(self) -> Any:
+        if self._context is None:
+            from harness.clocks import make_clock
+            from harness.engine import RunContext
+            from harness.regime import load_regime
+
+            target = self.target()
+            defects = self.config.getoption("reference_defect") or []
+            self._context = RunContext(
+                target=target, client=target.build_client(defects), clock=make_clock(target.clock),
+                redactor=self.redactor, regime=load_regime(target.regime),
+                evidence=bool(getattr(self.config.option, "allure_report_dir", None)),
+            )
+        return self._context
+
+    def record(self, report: pytest.TestReport, props: dict[str, Any]) -> None:
+        case_id = report.nodeid.rsplit("::", 1)[-1]
+        self.results[case_id] = CaseResult(
+            case_id=case_id, verdict=props["verdict"], requirements=tuple(props.get("requirements", "").split()),
+            severity=props.get("severity", "major"), reason=props.get("reason", ""),
+            suite=report.nodeid.rsplit("::", 1)[0], duration=report.duration, title=props.get("title", ""),
+            family=props.get("family", ""),
+        )
+
+    def close(self) -> None:
+        if self._context is not None:
+            self._context.client.close()
+            self._context = None
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """The allure title, set here because titles set in setup are overwritten."""
+    if isinstance(item, CaseItem) and getattr(item.config.option, "allure_report_dir", None):
+        from harness.reporting import pytest_runtest_teardown_title
+
+        pytest_runtest_teardown_title(item)

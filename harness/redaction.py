@@ -1,0 +1,130 @@
+"""Redaction of secrets, by key and by value, before anything is written anywhere.
+
+By key: headers, JSON fields, form fields and query parameters whose names say secret
+(Authorization, Cookie, api keys, passwords, OTPs, secrets, codes, tokens, JWTs).
+By value: every secret the target file resolves and every credential minted during the
+run is registered; afterwards it is replaced wherever it appears: URLs, bodies, failure
+messages, JUnit. A value is registered as soon as it is seen in a response, so a token
+echoed in a later body or a redirect URL is caught too.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any, Iterable, Mapping
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+
+MASK = "«redacted»"
+MIN_SECRET_LENGTH = 6
+
+SECRET_KEY = re.compile(
+    r"(?i)(^|[-_.])?(authorization|cookie|api[-_]?key|apikey|passw(or)?d|secret|otp|code|token|jwt|"
+    r"credential|assertion|session)([-_.]|$)?"
+)
+"""Field names whose values are secret. `code` also matches error codes, see `_is_error_code`."""
+
+_ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_NOT_SECRET_KEYS = {"errorcode", "code_challenge_method", "tokentype", "token_type", "channel", "expiresin",
+                    "expires_in", "source", "method", "status", "scope"}
+
+
+def is_secret_key(name: str) -> bool:
+    lowered = name.lower()
+    if lowered in _NOT_SECRET_KEYS:
+        return False
+    return bool(SECRET_KEY.search(name))
+
+
+def _is_error_code(value: Any) -> bool:
+    """`{"code": "PSD2_SCA_REQUIRED"}` is evidence, not a secret; OTPs and auth codes are not UPPER_SNAKE."""
+    return isinstance(value, str) and bool(_ERROR_CODE.match(value))
+
+
+class Redactor:
+    """Holds the secret values of one run; thread-safe, cheap when nothing is registered."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+        self._pattern: re.Pattern[str] | None = None
+        for value in secrets:
+            self.register(value)
+
+    @property
+    def values(self) -> frozenset[str]:
+        return frozenset(self._values)
+
+    def register(self, value: Any) -> None:
+        """Remember a secret value (and its URL-encoded forms) for redaction by value."""
+        if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
+            if isinstance(value, (int,)) and not isinstance(value, bool) and len(str(value)) >= MIN_SECRET_LENGTH:
+                value = str(value)
+            else:
+                return
+        forms = {value, quote(value, safe=""), quote_plus(value, safe="")}
+        with self._lock:
+            if forms <= self._values:
+                return
+            self._values |= forms
+            self._pattern = None
+
+    def harvest(self, value: Any, key: str = "") -> None:
+        """Register every value found under a secret key anywhere inside `value`."""
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                self.harvest(v, str(k))
+        elif isinstance(value, list):
+            for item in value:
+                self.harvest(item, key)
+        elif key and is_secret_key(key) and not _is_error_code(value):
+            self.register(value if isinstance(value, str) else str(value))
+
+    def text(self, text: str) -> str:
+        """Replace every registered value inside `text`."""
+        if not self._values or not text:
+            return text
+        pattern = self._pattern
+        if pattern is None:
+            with self._lock:
+                ordered = sorted(self._values, key=len, reverse=True)
+                pattern = self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+        return pattern.sub(MASK, text)
+
+    def json(self, value: Any, key: str = "") -> Any:
+        """A redacted copy of a JSON value: secret keys masked, registered values replaced."""
+        if isinstance(value, Mapping):
+            return {k: self.json(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.json(v, key) for v in value]
+        if key and is_secret_key(key) and value is not None and not _is_error_code(value) \
+                and not isinstance(value, bool):
+            return MASK
+        if isinstance(value, str):
+            return self.text(value)
+        return value
+
+    def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, value in headers:
+            shown = MASK if is_secret_key(name) else self.text(value)
+            if name.lower() == "location":
+                shown = self.url(value)
+            out[name] = shown if name not in out else f"{out[name]}, {shown}"
+        return out
+
+    def url(self, url: str) -> str:
+        """Query parameters with secret names masked, registered values replaced anywhere."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return self.text(url)
+        if parts.query:
+            pairs = [(k, MASK if is_secret_key(k) and not _is_error_code(v) else v)
+                     for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+            query = urlencode(pairs, safe="«»")
+            url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+        return self.text(url)
+
+    def form(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: (MASK if is_secret_key(k) and not _is_error_code(v) else self.text(str(v))) for k, v in fields.items()}

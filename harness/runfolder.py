@@ -1,0 +1,140 @@
+"""The run folder: `reports/<UTC timestamp>-<target>/` and what the plugin writes into it.
+
+The runner creates the folder itself (never `--clean-alluredir`, which races under xdist).
+`summary.json`/`summary.md` give the verdict per requirement with its cases;
+`manifest.json` pins what was run: harness version, target, regime, suite digests, times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.catalogue import catalogue
+from harness.verdicts import BROKEN, FAILED, NOT_TESTABLE, PASSED, SKIPPED, VERDICTS
+
+
+def create_run_dir(report_dir: str | Path, target_name: str) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", target_name)
+    base = Path(report_dir) / f"{stamp}-{safe}"
+    run_dir, n = base, 1
+    while run_dir.exists():
+        n += 1
+        run_dir = base.with_name(f"{base.name}-{n}")
+    (run_dir / "allure-results").mkdir(parents=True)
+    return run_dir
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def requirement_table(results: list[Any]) -> list[dict[str, Any]]:
+    """Per catalogue requirement: its cases with verdicts, and the requirement's verdict."""
+    by_req: dict[str, list[Any]] = {}
+    for result in results:
+        for rid in result.requirements:
+            by_req.setdefault(rid, []).append(result)
+    rows = []
+    for rid, req in catalogue().items():
+        cases = by_req.get(rid, [])
+        verdicts = {c.verdict for c in cases}
+        if not cases:
+            verdict = "no case"
+        else:
+            verdict = next((v for v in (FAILED, BROKEN, NOT_TESTABLE, PASSED, SKIPPED) if v in verdicts), SKIPPED)
+        rows.append({
+            "id": rid, "title": req.title, "family": req.family, "severity": req.severity, "verdict": verdict,
+            "citations": [c.label for c in req.citations],
+            "cases": [{"id": c.case_id, "verdict": c.verdict, "reason": c.reason} for c in cases],
+        })
+    return rows
+
+
+def write_outputs(run_dir: Path, harness: Any, code: int) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    results = sorted(harness.results.values(), key=lambda r: r.case_id)
+    counts = Counter(r.verdict for r in results)
+    target = harness.target()
+    ended = datetime.now(timezone.utc).timestamp()
+    table = requirement_table(results)
+    summary = {
+        "harness_version": __version__,
+        "target": {"name": target.name, "base_url": target.display_url, "clock": target.clock},
+        "regime": target.regime,
+        "exit_code": code,
+        "counts": {v: counts.get(v, 0) for v in VERDICTS},
+        "requirements": table,
+        "requirements_without_cases": [row["id"] for row in table if row["verdict"] == "no case"
+                                       and row["family"] in set(target.families) | {"sandbox"}],
+        "not_testable": [{"id": r.case_id, "reason": r.reason} for r in results if r.verdict == NOT_TESTABLE],
+        "cases": [{"id": r.case_id, "title": r.title, "family": r.family, "requirements": list(r.requirements),
+                   "severity": r.severity, "verdict": r.verdict, "reason": r.reason,
+                   "duration_s": round(r.duration, 4)} for r in results],
+    }
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    (run_dir / "summary.md").write_text(_markdown(summary), encoding="utf-8")
+    manifest = {
+        "harness_version": __version__,
+        "target": {"name": target.name, "base_url": target.display_url, "source": target.source},
+        "regime": target.regime,
+        "suites": _suite_digests(harness),
+        "started": _iso(harness.started),
+        "ended": _iso(ended),
+        "counts": summary["counts"],
+        "exit_code": code,
+    }
+    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def _suite_digests(harness: Any) -> list[dict[str, str]]:
+    from harness.loader import suite_files
+
+    files = {Path(p) for p in harness.suites}
+    if not files:  # under xdist the controller collects nothing: digest what was asked for
+        files = {p for p in suite_files(harness.config.args) if p.suffix in (".yaml", ".yml")}
+    out = []
+    for path in sorted(files):
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            continue
+        out.append({"file": str(path), "sha256": digest})
+    return out
+
+
+def _markdown(summary: dict[str, Any]) -> str:
+    t = summary["target"]
+    lines = [
+        f"# PSD2 SCA conformance: {t['name']}",
+        "",
+        f"Target {t['name']} ({t['base_url']}), regime {summary['regime']}, harness {summary['harness_version']}, "
+        f"exit code {summary['exit_code']}.",
+        "",
+        "| verdict | cases |", "|---|---|",
+    ]
+    lines += [f"| {v} | {n} |" for v, n in summary["counts"].items()]
+    lines += ["", "## Requirements", "", "| requirement | verdict | cases |", "|---|---|---|"]
+    for row in summary["requirements"]:
+        if row["verdict"] == "no case" and row["id"] not in summary["requirements_without_cases"]:
+            continue
+        cases = ", ".join(f"{c['id']} ({c['verdict']})" for c in row["cases"]) or "none"
+        lines.append(f"| {row['id']} {row['title']} | {row['verdict']} | {cases} |")
+    if summary["not_testable"]:
+        lines += ["", "## Not testable", ""]
+        lines += [f"- {n['id']}: {n['reason']}" for n in summary["not_testable"]]
+    if summary["requirements_without_cases"]:
+        lines += ["", "## Requirements without a case", ""]
+        lines += [f"- {rid}" for rid in summary["requirements_without_cases"]]
+    failed = [c for c in summary["cases"] if c["verdict"] in (FAILED, BROKEN)]
+    if failed:
+        lines += ["", "## Findings", ""]
+        lines += [f"- **{c['id']}** ({c['verdict']}): {c['reason']}" for c in failed]
+    return "\n".join(lines) + "\n"
