@@ -30,6 +30,8 @@ class Mismatch:
     actual: str
 
     def __str__(self) -> str:
+        if self.check == "schema":
+            return f"{self.where}: does not conform to {self.expected}: {self.actual}"
         return f"{self.where}: expected {self.expected}, got {self.actual}"
 
 
@@ -144,7 +146,7 @@ def check_schema(exp: Expectation, obs: Observed, _: Any = None) -> list[Mismatc
     out = []
     for error in sorted(validator.iter_errors(obs.body), key=lambda e: list(map(str, e.absolute_path)))[:10]:
         pointer = "".join(jsonpointer.join("", p) for p in error.absolute_path) or "/"
-        out.append(Mismatch("schema", pointer, f"to conform to {exp.schema}", error.message[:200]))
+        out.append(Mismatch("schema", pointer, exp.schema, error.message[:200]))
     return out
 
 

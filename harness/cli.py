@@ -183,6 +183,51 @@ def list_cases(paths: tuple[str, ...], by_requirement: bool) -> None:
                        f"{case.title}")
 
 
+@main.command(epilog="""\b
+Exit codes:
+  0  every defect caught by a failing case of its own rule, no case failing on the
+     compliant bank, every case failing under at least one defect
+  1  a gap in the matrix (listed)
+  2  usage error""")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-n", "workers", default=0, type=click.IntRange(min=0), help="Worker processes (default: one per core).")
+@click.option("--defect", "only", multiple=True, help="Only these defects (repeatable).")
+@click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Also write the matrix as JSON.")
+def matrix(paths: tuple[str, ...], workers: int, only: tuple[str, ...], json_out: str | None) -> None:
+    """The defect matrix: run the suites against the reference bank with each defect alone.
+
+    Proves that every conformance case can fail and that every defect is caught by a case
+    of its own rule. Prints rule, cases and defects caught.
+    """
+    from harness.matrix import main as run_matrix
+
+    sys.exit(run_matrix(_default_paths(paths), workers=workers, only=only, json_out=json_out))
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+def report(run_dir: str) -> None:
+    """Write RUN_DIR/report.html: one self-contained Allure 3 file (needs Node.js).
+
+    Exit 2 when Node.js or the pinned Allure package cannot be used.
+    """
+    from harness.audit import write_allure_html
+
+    sys.exit(write_allure_html(Path(run_dir)))
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+def verify(run_dir: str) -> None:
+    """Recheck RUN_DIR/SHA256SUMS and recount the verdicts from the raw results.
+
+    Exit 0 when the folder is intact, 1 when anything was altered.
+    """
+    from harness.audit import verify_run_dir
+
+    sys.exit(verify_run_dir(Path(run_dir)))
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback unless said).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))

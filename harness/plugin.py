@@ -31,7 +31,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "psd2_case: a conformance case collected from a YAML suite")
     config.stash[_SESSION] = HarnessSession(config)
 
 
@@ -87,7 +86,7 @@ class SuiteFile(pytest.File):
 def _markers(suite: Any, case: Any, session: "HarnessSession") -> list[Any]:
     from harness.reporting import case_markers
 
-    markers = [pytest.mark.psd2_case] + case_markers(suite, case)
+    markers = case_markers(suite, case)
     if case.moves_time and session.target_clock() == "bank-wide":
         markers.append(pytest.mark.xdist_group("bank-wide-clock"))
     return markers

@@ -74,7 +74,10 @@ def parse_document(text: str, path: Path) -> Document:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
         where = Location(doc.display, mark.line + 1, mark.column + 1) if mark else Location(doc.display)
-        raise ConfigError(f"YAML syntax error: {problem}; expected well-formed YAML", where) from None
+        hint = ""
+        if mark is not None and "${" in text.splitlines()[mark.line if mark.line < len(text.splitlines()) else -1]:
+            hint = " (inside { } or [ ], write a ${...} reference in quotes: \"${token}\")"
+        raise ConfigError(f"YAML syntax error: {problem}; expected well-formed YAML{hint}", where) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}; expected well-formed YAML", Location(doc.display)) from None
     if node is None:
