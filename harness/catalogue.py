@@ -1,17 +1,28 @@
-"""The requirement catalogue: every rule ID with its title, family, severity and citations.
+"""The requirement catalogue: every rule ID with its obligation, citations and source.
 
 `specs/requirements.yaml` is the one place where rule IDs and regulatory citations live;
-suites name IDs, reports look the rest up here.
+suites name IDs, reports look the rest up here. The file is validated against
+`specs/requirements.schema.json` when it is loaded, then checked for what a schema cannot
+say (unique IDs, sources that exist); every problem is a `ConfigError` naming
+`file:line:column`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+from harness.errors import ConfigError, ConfigErrors
 from harness.paths import specs_dir
+from harness.schemas import validate
 from harness.yamlsource import load_document
+
+SCHEMA = "requirements.schema.json"
+
+# basis -> the instruments (by prefix) of which at least one citation must be `role: basis`
+_BASIS_INSTRUMENTS = {"regulation": ("RTS ", "PSD2 "), "standard": ("RFC ",)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +32,24 @@ class Citation:
     url: str = ""
     verified: bool = True
     note: str = ""
+    role: str = "basis"
+    """`basis`: the clause requires what the rule checks; `context`: it does not, as written."""
 
     @property
     def label(self) -> str:
         return f"{self.instrument} {self.reference}"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A document rules come from: a seed of `../shared/seeds/` or `api-families.md`."""
+
+    name: str
+    title: str
+    what: str
+    publisher: str = ""
+    url: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,19 +61,64 @@ class Requirement:
     obligation: str = ""
     citations: tuple[Citation, ...] = ()
     source: str = ""
+    """The file name of the source document (a key of `sources`)."""
     deviation: str = ""
+    """Where the source document contradicts the regulation, and what the contract does."""
     extra: dict[str, Any] = field(default_factory=dict)
+    basis: str = "regulation"
+    """`regulation` (RTS or PSD2), `standard` (RFC), `source` (product behaviour) or `convention` (harness)."""
+    note: str = ""
+    source_document: Source | None = None
+
+
+def load_catalogue(path: str | Path) -> dict[str, Requirement]:
+    """Read and check one catalogue file; raises `ConfigErrors` listing every problem."""
+    doc = load_document(path)
+    if not isinstance(doc.data, dict):
+        raise ConfigErrors([doc.error("the catalogue must be a YAML mapping; expected keys sources, requirements")])
+    errors = validate(doc, SCHEMA)
+    if errors:
+        raise ConfigErrors(errors)
+    sources = {
+        name: Source(name=name, title=s["title"], what=s["what"], publisher=s.get("publisher", ""),
+                     url=s.get("url", ""), note=s.get("note", ""))
+        for name, s in doc.data["sources"].items()
+    }
+    out: dict[str, Requirement] = {}
+    problems: list[ConfigError] = []
+    for i, entry in enumerate(doc.data["requirements"]):
+        rid = entry["id"]
+        if rid in out:
+            problems.append(doc.error(f"duplicate requirement ID {rid!r}; expected each ID once", ("requirements", i, "id")))
+            continue
+        if entry["source"] not in sources:
+            problems.append(doc.error(f"unknown source {entry['source']!r}; expected one of: {', '.join(sources)}",
+                                      ("requirements", i, "source")))
+            continue
+        wanted = _BASIS_INSTRUMENTS.get(entry["basis"])
+        if wanted and not any(c["role"] == "basis" and c["instrument"].startswith(wanted) for c in entry["citations"]):
+            problems.append(doc.error(
+                f"{rid} has basis {entry['basis']} but no citation of {' or '.join(w.strip() for w in wanted)} "
+                f"with role basis; expected one, or basis source if every citation is context",
+                ("requirements", i, "basis")))
+            continue
+        cites = tuple(
+            Citation(instrument=c["instrument"], reference=c["reference"], url=c["url"], verified=c["verified"],
+                     note=c.get("note", ""), role=c["role"])
+            for c in entry["citations"]
+        )
+        out[rid] = Requirement(
+            id=rid, title=entry["title"], family=entry["family"], severity=entry["severity"],
+            obligation=entry["obligation"], citations=cites, source=entry["source"],
+            deviation=entry.get("deviation", ""), basis=entry["basis"], note=entry.get("note", ""),
+            source_document=sources[entry["source"]],
+        )
+    if problems:
+        raise ConfigErrors(problems)
+    return out
 
 
 @cache
 def catalogue() -> dict[str, Requirement]:
-    doc = load_document(specs_dir() / "requirements.yaml")
-    out: dict[str, Requirement] = {}
-    for entry in doc.data["requirements"]:
-        cites = tuple(Citation(**c) for c in entry.get("citations", ()))
-        out[entry["id"]] = Requirement(
-            id=entry["id"], title=entry["title"], family=entry["family"], severity=entry["severity"],
-            obligation=entry.get("obligation", ""), citations=cites, source=entry.get("source", ""),
-            deviation=entry.get("deviation", ""),
-        )
-    return out
+    """The bundled catalogue, loaded and checked once per process."""
+    return load_catalogue(specs_dir() / "requirements.yaml")

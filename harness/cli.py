@@ -19,7 +19,7 @@ Examples:
   psd2-harness run                                  all bundled suites, reference bank
   psd2-harness run --target mybank.yaml suites/stepup
   psd2-harness run --requirement STP-7 -n 2
-  psd2-harness run --defect stp-idle-never-expires  reference bank with a defect
+  psd2-harness run --defect stp-session-never-idles  reference bank with a defect
 """
 
 
@@ -36,7 +36,8 @@ def _default_paths(paths: tuple[str, ...]) -> list[str]:
     return [str(suites_dir())]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=EXIT_CODES_HELP.replace("Exit codes:", "Exit codes of run:", 1))
 @click.version_option(package_name="psd2-harness")
 def main() -> None:
     """PSD2 SCA conformance harness: YAML suites run against a bank (ASPSP) endpoint."""
@@ -55,9 +56,10 @@ def main() -> None:
 @click.option("-n", "workers", default=0, type=click.IntRange(min=0), help="Run cases on N worker processes.")
 @click.option("--defect", multiple=True, help="Start the in-process reference bank with this defect (repeatable).")
 @click.option("-v", "--verbose", is_flag=True, help="One line per case.")
+@click.option("--html", is_flag=True, help="Also write report.html (Allure 3 single file; needs Node.js).")
 def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: str | None,
         requirement: tuple[str, ...], family: tuple[str, ...], report_dir: str, workers: int,
-        defect: tuple[str, ...], verbose: bool) -> None:
+        defect: tuple[str, ...], verbose: bool, html: bool) -> None:
     """Run conformance suites (default: every bundled suite) against a target."""
     from harness.errors import ConfigError
     from harness.loader import load_suites
@@ -77,14 +79,14 @@ def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: s
         raise
     code = run_pytest(suite_paths, target_name=target_name, regime=regime, keyword=keyword,
                       requirements=requirement, families=family, report_dir=report_dir, workers=workers,
-                      defects=defect, verbose=verbose)
+                      defects=defect, verbose=verbose, html=html)
     sys.exit(code)
 
 
 def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None, keyword: str | None = None,
                requirements: tuple[str, ...] = (), families: tuple[str, ...] = (), report_dir: str = "reports",
                workers: int = 0, defects: tuple[str, ...] = (), verbose: bool = False,
-               allure: bool = True, extra: list[str] | None = None) -> int:
+               allure: bool = True, extra: list[str] | None = None, html: bool = False) -> int:
     """Call pytest on the suites with the harness plugin; returns the harness exit code."""
     import pytest
 
@@ -116,6 +118,11 @@ def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None,
         click.echo("no case matched the selection", err=True)
         code = EXIT_USAGE
     click.echo(f"run folder: {run_dir}")
+    if html and allure and code != EXIT_USAGE:
+        from harness.audit import write_allure_html
+
+        html_code = write_allure_html(run_dir)
+        code = html_code if html_code == 3 else (code or html_code)  # a leak in report.html is exit 3
     return code
 
 
@@ -132,7 +139,10 @@ def validate(files: tuple[str, ...]) -> None:
     from harness.yamlsource import load_document
 
     bad = 0
-    for path in suite_files(files):
+    found = suite_files(files)
+    if not found:
+        _fail(f"no YAML file found in {', '.join(files)}; expected suite or target files (.yaml, .yml)")
+    for path in found:
         try:
             doc = load_document(path)
             if is_suite_document(doc.data):

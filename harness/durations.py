@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-_PATTERN = re.compile(r"^(-)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_PATTERN = re.compile(r"^(-)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
+_SECONDS = re.compile(r"^-?[0-9]+$")  # ASCII digits only: "--5" or "²" are errors, not crashes
 
 
 class DurationError(ValueError):
@@ -23,7 +24,7 @@ def parse_duration(value: object) -> int:
         return value
     if isinstance(value, str):
         text = value.strip()
-        if text.lstrip("-").isdigit():
+        if _SECONDS.match(text):
             return int(text)
         match = _PATTERN.match(text)
         if match and any(match.group(i) for i in range(2, 6)):

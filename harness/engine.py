@@ -63,7 +63,14 @@ class RunContext:
         run = self._current
         if run is None:
             raise RuntimeError("sandbox clock used outside a case")
-        return run.sandbox_call(op_id, path_params, body)
+        step = run.state.step
+        observed = run.sandbox_call(op_id, path_params, body, step=step)
+        if not 200 <= observed.status < 300:  # time that did not move must never pass a case
+            raise TargetFault((run._where(step) if step else f"  in case {run.case.id}") +
+                              f"\n  the sandbox did not move the clock (SBX-3): "
+                              f"{run.ctx.redactor.url(getattr(observed, 'request_line', op_id))} answered "
+                              f"{observed.status}, body {run._body_text(observed)}")
+        return observed
 
 
 @dataclass
@@ -72,6 +79,8 @@ class _State:
     psu_ids: list[str] = field(default_factory=list)
     last: Observed | None = None
     step_no: int = 0
+    step: Step | None = None
+    """The step being run (the innermost one)."""
 
 
 class CaseRun:
@@ -82,6 +91,8 @@ class CaseRun:
         self.suite = suite
         self.case = case
         self.state = _State()
+        self.requests = 0
+        """How many requests this case sent (sandbox calls included)."""
 
     # -- entry ------------------------------------------------------------------------
     def run(self) -> None:
@@ -103,6 +114,7 @@ class CaseRun:
     def _steps(self, steps: tuple[Step, ...], scope: dict[str, Any]) -> None:
         for step in steps:
             self.state.step_no += 1
+            self.state.step = step
             with self._allure_step(step.label):
                 getattr(self, f"_do_{step.kind}")(step, scope)
 
@@ -145,10 +157,10 @@ class CaseRun:
         query = self._resolve(data.get("query"), scope, step)
         form = self._resolve(data.get("form"), scope, step)
         body = self._resolve(data["json"], scope, step) if "json" in data else None
-        redactor = self.ctx.redactor
-        for sent in (query, form, body):
-            redactor.harvest(sent)
-        redactor.harvest(headers)
+        # What a case sends is not harvested by value: its secrets are either the target's
+        # ${env:...} values or values an earlier answer minted, both registered already;
+        # a suite's literals (a deliberately wrong OTP) are no secrets. Evidence masks
+        # secret-named fields of requests by key.
         observed = self._send(step, method, url, headers=headers, params=_query(query),
                               data=_form(form) if form is not None else None,
                               json_body=body, has_json="json" in data,
@@ -171,6 +183,7 @@ class CaseRun:
             kwargs["json"] = json_body
         request = client.build_request(method, url, **{k: v for k, v in kwargs.items() if k != "follow_redirects"})
         started = _perf()
+        self.requests += 1
         try:
             response = client.send(request, follow_redirects=follow)
         except httpx.TimeoutException as exc:
@@ -258,6 +271,11 @@ class CaseRun:
     def _capture(self, step: Step, observed: Observed, scope: dict[str, Any]) -> None:
         for name, source in (step.data.get("capture") or {}).items():
             value = self._capture_one(source, observed)
+            if value is jsonpointer.MISSING and observed.body is jsonpointer.MISSING and observed.text.strip() \
+                    and _reads_body(source):  # an answer that does not parse is garbage, not an absent value
+                raise TargetFault(self._where(step) + f"\n  the answer is not JSON, so {name!r} cannot be captured"
+                                  f"\n  sent: {self.ctx.redactor.url(getattr(observed, 'request_line', '?'))}"
+                                  f"\n  came back: {observed.status}\n  body: {self._body_text(observed)}")
             if value is jsonpointer.MISSING:
                 raise NonCompliance(self._finding(step, observed, [Mismatch(
                     "capture", _describe_source(source), f"a value (captured as {name!r})", "nothing (absent)")]))
@@ -279,11 +297,25 @@ class CaseRun:
                 return jsonpointer.MISSING
             values = parse_qs(urlsplit(location).query, keep_blank_values=True).get(source["location_query"])
             return values[-1] if values else jsonpointer.MISSING
+        if "url_query" in source:  # a query parameter of a URL found in the body
+            spec = source["url_query"]
+            url = jsonpointer.resolve(observed.body, target.pointer(spec["json"]))
+            if not isinstance(url, str):
+                return jsonpointer.MISSING
+            values = parse_qs(urlsplit(url).query, keep_blank_values=True).get(spec["param"])
+            return values[-1] if values else jsonpointer.MISSING
+        if "date" in source:  # the UTC calendar date of a date or timestamp in the body, shifted
+            return _shifted_date(jsonpointer.resolve(observed.body, target.pointer(source["date"])),
+                                 parse_duration(source.get("shift", 0)))
         if "jwt" in source:
             token = jsonpointer.resolve(observed.body, target.pointer(source["jwt"]))
             claims = _jwt_claims(token)
             if claims is None:
                 return jsonpointer.MISSING
+            if "minus" in source:  # a span between two numeric claims: {claim: exp, minus: iat}
+                a, b = claims.get(source.get("claim")), claims.get(source["minus"])
+                ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b))
+                return a - b if ok else jsonpointer.MISSING  # type: ignore[operator]
             return claims.get(source["claim"], jsonpointer.MISSING) if "claim" in source else claims
         if source.get("status"):
             return observed.status
@@ -369,6 +401,8 @@ class CaseRun:
     def _do_repeat(self, step: Step, scope: dict[str, Any]) -> None:
         body = step.data["repeat"]
         times = self._resolve(body["times"], scope, step)
+        if isinstance(times, list) and all(isinstance(t, int) and not isinstance(t, bool) for t in times):
+            times = sum(times)  # summed like advance: [${regime.max_failed_attempts}, -1]
         if isinstance(times, bool) or not isinstance(times, int) or times < 0:
             raise TargetFault(f"repeat times must be a whole number, got {times!r} at {step.location}")
         for index in range(times):
@@ -403,7 +437,9 @@ class CaseRun:
 def _query(query: Any) -> Any:
     if not query:
         return None
-    return {k: (json.dumps(v) if isinstance(v, (dict, list)) else _scalar(v)) for k, v in query.items()}
+    # a list is a repeated parameter (k=a&k=b), an object travels as JSON text
+    return {k: ([_scalar(i) for i in v] if isinstance(v, list) else json.dumps(v) if isinstance(v, dict)
+                else _scalar(v)) for k, v in query.items()}
 
 
 def _form(form: Any) -> Any:
@@ -418,10 +454,30 @@ def _scalar(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _reads_body(source: Any) -> bool:
+    """Whether a capture takes its value from the JSON body (not a header or the status)."""
+    return isinstance(source, str) or not ({"json", "url_query", "jwt", "date"}.isdisjoint(source))
+
+
 def _describe_source(source: Any) -> str:
     if isinstance(source, str):
         return source or "/"
-    return ", ".join(f"{k} {v}" for k, v in source.items())
+    return ", ".join(f"{k} {_describe_source(v) if isinstance(v, dict) else v}" for k, v in source.items())
+
+
+def _shifted_date(value: Any, seconds: int) -> Any:
+    """`YYYY-MM-DD` (UTC) of an RFC 3339 timestamp or a date, moved by `seconds`; MISSING if unparseable."""
+    from datetime import datetime, timedelta, timezone
+
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        return jsonpointer.MISSING
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return (moment + timedelta(seconds=seconds)).date().isoformat()
 
 
 def _jwt_claims(token: Any) -> dict[str, Any] | None:

@@ -196,9 +196,12 @@ def _build_step(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[s
         step = Step(kind="otp", data=raw, location=location)
     elif kind == "repeat":
         body = raw["repeat"]
-        if isinstance(body["times"], str) and parse_reference(body["times"]) is None:
-            ctx.error(f"repeat times {body['times']!r} must be a whole number or a ${{...}} reference",
-                      key_path + ("repeat", "times"))
+        for item in body["times"] if isinstance(body["times"], list) else [body["times"]]:
+            if isinstance(item, bool) or not isinstance(item, (int, str)) or \
+                    isinstance(item, str) and parse_reference(item) is None:
+                ctx.error(f"repeat times {body['times']!r} must be a whole number, a ${{...}} reference, or a "
+                          "list of them summed", key_path + ("repeat", "times"))
+                break
         if "index" in body:
             ctx.defined.add(body["index"])
         steps = _build_steps(ctx, body["steps"], key_path + ("repeat", "steps"), args)
@@ -248,10 +251,10 @@ def _build_flow_call(ctx: _Context, raw: dict, key_path: tuple[Any, ...], locati
     if extra:
         ctx.error(f"flow {flow.name!r} takes no argument(s) {', '.join(sorted(extra))}; "
                   f"expected only: {', '.join(flow.args) or 'none'}", key_path + ("with",))
-    if any(s.kind == "advance" or _moves(s) for s in flow.steps):
+    if any(s.kind == "advance" or _moves(s, ctx.flows) for s in flow.steps):
         ctx.moves_time = True
         ctx.needs.add("clock")
-    ctx.needs |= _flow_needs(flow)
+    ctx.needs |= _flow_needs(flow, ctx.flows)
     if "as" in raw:
         ctx.defined.add(raw["as"])
     else:
@@ -259,11 +262,13 @@ def _build_flow_call(ctx: _Context, raw: dict, key_path: tuple[Any, ...], locati
     return Step(kind="flow", data=raw, location=location)
 
 
-def _moves(step: Step) -> bool:
-    return step.kind == "advance" or any(_moves(s) for s in step.steps)
+def _moves(step: Step, flows: dict[str, Flow] | None = None) -> bool:
+    if step.kind == "flow" and flows and step.data.get("flow") in flows:  # a flow calling a flow
+        return any(_moves(s, flows) for s in flows[step.data["flow"]].steps)
+    return step.kind == "advance" or any(_moves(s, flows) for s in step.steps)
 
 
-def _flow_needs(flow: Flow) -> set[str]:
+def _flow_needs(flow: Flow, flows: dict[str, Flow] | None = None) -> set[str]:
     needs: set[str] = set()
 
     def walk(steps: tuple[Step, ...]) -> None:
@@ -276,6 +281,8 @@ def _flow_needs(flow: Flow) -> set[str]:
                 needs.add("clock")
             elif s.kind == "request" and "request" in s.data and s.data["request"] in openapi.sandbox_operation_ids():
                 needs.add("sandbox")
+            elif s.kind == "flow" and flows and s.data.get("flow") in flows:  # a flow calling a flow
+                walk(flows[s.data["flow"]].steps)
             walk(s.steps)
 
     walk(flow.steps)

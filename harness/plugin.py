@@ -86,7 +86,13 @@ class SuiteFile(pytest.File):
 def _markers(suite: Any, case: Any, session: "HarnessSession") -> list[Any]:
     from harness.reporting import case_markers
 
-    markers = case_markers(suite, case)
+    try:
+        from harness.regime import load_regime
+
+        regime = load_regime(session.target().regime)
+    except Exception:  # a bad target is reported by the session, not by every case's labels
+        regime = None
+    markers = case_markers(suite, case, regime)
     if case.moves_time and session.target_clock() == "bank-wide":
         markers.append(pytest.mark.xdist_group("bank-wide-clock"))
     return markers
@@ -102,10 +108,13 @@ class CaseItem(pytest.Item):
         from harness.engine import CaseRun
 
         ctx = self.config.stash[_SESSION].context()
+        run = CaseRun(ctx, self.suite, self.case)
         try:
-            CaseRun(ctx, self.suite, self.case).run()
+            run.run()
         except NotTestable as exc:
             pytest.skip(NOT_TESTABLE_PREFIX + str(exc))
+        finally:
+            self.requests = run.requests
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         session = self.config.stash[_SESSION]
@@ -175,12 +184,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.user_properties.append(("severity", item.case.severity))
         report.user_properties.append(("family", item.suite.family))
         report.user_properties.append(("title", item.case.title))
+        report.user_properties.append(("requests", getattr(item, "requests", 0)))
+        item.harness_properties = list(report.user_properties)  # type: ignore[attr-defined]
+    elif report.when == "teardown" and getattr(item, "harness_properties", None):
+        # junitxml writes only the teardown report's properties: the verdict reaches junit.xml
+        report.user_properties.extend(item.harness_properties)  # type: ignore[attr-defined]
     return report
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     props = dict(report.user_properties)
-    if "verdict" not in props:
+    if "verdict" not in props or report.when == "teardown":
         return
     config = _current_config
     if config is None:
@@ -197,24 +211,52 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     global _current_config
     _current_config = session.config
     session.config.stash[_SESSION].started = time.time()
+    if session.config.getoption("target"):
+        # a bad target file is a usage error (exit 2) named file:line, never an INTERNALERROR
+        try:
+            session.config.stash[_SESSION].target()
+        except ConfigError as exc:
+            from harness.verdicts import EXIT_USAGE
+
+            pytest.exit(str(exc), returncode=EXIT_USAGE)
 
 
+@pytest.hookimpl(trylast=True)  # after junitxml has written its file: the canary and SHA256SUMS cover it
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    if hasattr(config, "workerinput"):
-        return
     harness = config.stash[_SESSION]
+    if hasattr(config, "workerinput"):
+        if harness._redactor is not None:  # values minted on this worker, for the controller's canary (memory only)
+            config.workeroutput["harness_secrets"] = sorted(harness._redactor.values)  # type: ignore[attr-defined]
+        return
     if not harness.results:
         return
-    from harness.verdicts import exit_code
+    from harness.verdicts import EXIT_BROKEN, exit_code
 
     code = exit_code(harness.results.values())
     run_dir = config.getoption("harness_run_dir")
     if run_dir:
+        from harness import integrity
         from harness.runfolder import write_outputs
 
         write_outputs(Path(run_dir), harness, code)
+        secrets = harness.redactor.values | harness.worker_secrets
+        integrity.remember_secrets(Path(run_dir), secrets)
+        hits = integrity.leaks(Path(run_dir), secrets)
+        if hits:
+            import sys
+
+            print("\n" + integrity.canary_message(hits, Path(run_dir)), file=sys.stderr)
+            code = EXIT_BROKEN
     session.exitstatus = code
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: collect the secret values a worker registered (for the canary)."""
+    values = getattr(node, "workeroutput", {}).get("harness_secrets")
+    if values and _current_config is not None:
+        _current_config.stash[_SESSION].worker_secrets |= frozenset(values)
 
 
 # -- the session ----------------------------------------------------------------------------
@@ -230,6 +272,7 @@ class HarnessSession:
         self._target: Any = None
         self._context: Any = None
         self._redactor: Any = None
+        self.worker_secrets: frozenset[str] = frozenset()
 
     @property
     def target_name(self) -> str:
@@ -280,7 +323,7 @@ class HarnessSession:
             case_id=case_id, verdict=props["verdict"], requirements=tuple(props.get("requirements", "").split()),
             severity=props.get("severity", "major"), reason=props.get("reason", ""),
             suite=report.nodeid.rsplit("::", 1)[0], duration=report.duration, title=props.get("title", ""),
-            family=props.get("family", ""),
+            family=props.get("family", ""), requests=int(props.get("requests", 0) or 0),
         )
 
     def close(self) -> None:

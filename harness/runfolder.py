@@ -71,6 +71,7 @@ def write_outputs(run_dir: Path, harness: Any, code: int) -> None:
         "regime": target.regime,
         "exit_code": code,
         "counts": {v: counts.get(v, 0) for v in VERDICTS},
+        "requests": sum(r.requests for r in results),
         "requirements": table,
         "requirements_without_cases": [row["id"] for row in table if row["verdict"] == "no case"
                                        and row["family"] in set(target.families) | {"sandbox"}],
@@ -92,6 +93,27 @@ def write_outputs(run_dir: Path, harness: Any, code: int) -> None:
         "exit_code": code,
     }
     (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    _write_report_files(run_dir, harness, summary, manifest)
+
+
+def _write_report_files(run_dir: Path, harness: Any, summary: dict[str, Any], manifest: dict[str, Any]) -> None:
+    """Allure's environment/executor/categories, summary.html, and SHA256SUMS (last: it covers the rest)."""
+    from harness.integrity import write_sums
+    from harness.reporting import write_results_metadata
+    from harness.summary_html import write_summary_html
+
+    alluredir = getattr(harness.config.option, "allure_report_dir", None)
+    if alluredir:
+        families = sorted({c["family"] for c in summary["cases"] if c["family"]})
+        suites = json.dumps(manifest["suites"], sort_keys=True).encode()
+        write_results_metadata(Path(alluredir), run_id=run_dir.name, environment={
+            "target": summary["target"]["name"], "base_url": summary["target"]["base_url"],
+            "family": ", ".join(families), "regime": summary["regime"],
+            "harness_version": summary["harness_version"], "suite_digest": hashlib.sha256(suites).hexdigest(),
+            "run_id": run_dir.name,
+        })
+    write_summary_html(run_dir, summary, manifest)
+    write_sums(run_dir)
 
 
 def _suite_digests(harness: Any) -> list[dict[str, str]]:

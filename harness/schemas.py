@@ -27,7 +27,18 @@ def validator(name: str) -> Draft202012Validator:
 
 def validate(doc: Document, schema_name: str) -> list[ConfigError]:
     errors = sorted(validator(schema_name).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
-    return [doc.error(_explain(error), tuple(error.absolute_path)) for error in _leaves(errors)]
+    return [doc.error(_explain(error), _key_path(error)) for error in _leaves(errors)]
+
+
+def _key_path(error: ValidationError) -> tuple[Any, ...]:
+    """Where to point: the node itself, or for an unknown key the (first) unknown key's line."""
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {})
+        extra = [k for k in error.instance if k not in allowed]
+        if extra:
+            path += (extra[0],)
+    return path
 
 
 def _leaves(errors: list[ValidationError]) -> list[ValidationError]:

@@ -135,6 +135,8 @@ class Target:
                               _where(self.source, "app")) from None
         if self.factory:
             kwargs = dict(self.app_args)
+            if "regime" not in kwargs and "regime" in inspect.signature(obj).parameters:
+                kwargs["regime"] = self.regime  # an in-process bank runs the regime the run checks
             if defects:
                 kwargs["defects"] = list(kwargs.get("defects", [])) + list(defects)
             obj = obj(**kwargs)

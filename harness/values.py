@@ -36,7 +36,7 @@ def references(value: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
         ref = parse_reference(value)
         if ref is not None:
             yield (), ref
-    elif isinstance(value, Mapping):
+    elif isinstance(value, dict):
         for key, item in value.items():
             for path, ref in references(item):
                 yield (key,) + path, ref
@@ -51,7 +51,7 @@ def templated_strings(value: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
     if isinstance(value, str):
         if ANY_REFERENCE.search(value) and parse_reference(value) is None:
             yield (), value
-    elif isinstance(value, Mapping):
+    elif isinstance(value, dict):
         for key, item in value.items():
             for path, text in templated_strings(item):
                 yield (key,) + path, text
@@ -73,7 +73,7 @@ def lookup(ref: str, scope: Mapping[str, Any]) -> Any:
     value = scope[parts[0]]
     for i, part in enumerate(parts[1:], start=1):
         here = ".".join(parts[:i])
-        if isinstance(value, Mapping) and part in value:
+        if isinstance(value, dict) and part in value:
             value = value[part]
         elif isinstance(value, list) and part.lstrip("-").isdigit() and -len(value) <= int(part) < len(value):
             value = value[int(part)]
@@ -87,7 +87,7 @@ def resolve(value: Any, scope: Mapping[str, Any]) -> Any:
     if isinstance(value, str):
         ref = parse_reference(value)
         return value if ref is None else lookup(ref, scope)
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {key: resolve(item, scope) for key, item in value.items()}
     if isinstance(value, list):
         return [resolve(item, scope) for item in value]

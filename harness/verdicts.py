@@ -32,6 +32,7 @@ class CaseResult:
     duration: float = 0.0
     title: str = ""
     family: str = ""
+    requests: int = 0
     extra: dict = field(default_factory=dict)
 
 

@@ -18,6 +18,7 @@ from harness.errors import ConfigError, Location
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = yaml.constructor.SafeConstructor()
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 PathKey = tuple[Any, ...]
 
@@ -102,6 +103,8 @@ def _convert(node: yaml.Node, key_path: PathKey, doc: Document) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, key_path + (i,), doc) for i, item in enumerate(node.value)]
+    if node.tag == _TIMESTAMP:  # JSON has no dates: 2024-01-31 stays the string a bank sends
+        return node.value
     try:
         return _constructor.construct_object(node)
     except yaml.constructor.ConstructorError as exc:

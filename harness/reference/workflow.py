@@ -172,6 +172,9 @@ class WorkflowBank(FamilyBank):
         self._agents: dict[str, tuple[str, str]] = {}  # username -> (password, user_uuid)
         self._sessions: dict[str, Session] = {}
         self._used_jtis: set[str] = set()
+        self._issued: dict[str, float] = {}
+        """jti -> the exact issue time: the JWT's iat is whole seconds, limits are measured from the
+        real instant, so "one second before the limit" is never refused by a truncated iat."""
 
     # -- SBX-1 -----------------------------------------------------------------------------
     def create_psu(self) -> dict[str, Any]:
@@ -294,7 +297,10 @@ class WorkflowBank(FamilyBank):
 
     def _alive(self, user: User, claims: dict[str, Any]) -> bool:
         """Valid while now - iat < sca_jwt_lifetime (the bank's own limit, whatever exp says)."""
-        return self._now(user) - claims["iat"] < self.regime["sca_jwt_lifetime"]
+        return self._now(user) - self._issued_at(claims) < self.regime["sca_jwt_lifetime"]
+
+    def _issued_at(self, claims: dict[str, Any]) -> float:
+        return self._issued.get(claims.get("jti"), claims["iat"])  # type: ignore[arg-type]
 
     def _session_sca(self, user: User, request: Request) -> bool:
         """WFL-7: a valid session JWT (no operation) presented in X-SCA-Token."""
@@ -303,7 +309,8 @@ class WorkflowBank(FamilyBank):
         claims = self._claims(user, request)
         if claims is None or "operation" in claims or not self._alive(user, claims):
             return False
-        user.last_sca = max(user.last_sca or claims["iat"], claims["iat"])
+        issued = self._issued_at(claims)
+        user.last_sca = max(user.last_sca or issued, issued)
         return True
 
     def _exempt(self, user: User) -> bool:
@@ -506,7 +513,8 @@ class WorkflowBank(FamilyBank):
                     user.locked = True
                 return error(400, "INVALID_SECRET_CODE", "authentication failed")
             user.secret_failures = 0
-            iat = int(self._now(user))
+            now = self._now(user)
+            iat = int(now)
             lifetime = DAY if JWT_LONG_EXP in self.defects else self.regime["sca_jwt_lifetime"]
             claims: dict[str, Any] = {
                 "iss": "psd2-harness-reference/workflow",
@@ -516,8 +524,9 @@ class WorkflowBank(FamilyBank):
                 "exp": iat + lifetime,
                 "jti": new_id(),
             }
+            self._issued[claims["jti"]] = now
             if operation is None:
-                user.last_sca = iat
+                user.last_sca = now
             else:
                 claims["operation"] = operation
             return json_response({"jwt": encode_jwt(self._key, claims)})

@@ -1,0 +1,119 @@
+"""harness.redaction: secrets masked by key and by value, in every place evidence goes."""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from harness.redaction import MASK, Redactor, is_secret_key
+
+SECRET = "s3cr3t/val+ue=x"
+
+
+@pytest.mark.parametrize("name", ["Authorization", "authorization", "Cookie", "Set-Cookie", "api-key", "X-Api-Key",
+                                  "apiKey", "password", "newPassword", "otp", "code", "access_token", "refresh_token",
+                                  "client_secret", "clientSecret", "jwt", "sessionId", "credential"])
+def test_secret_keys(name: str) -> None:
+    assert is_secret_key(name)
+
+
+@pytest.mark.parametrize("name", ["errorCode", "token_type", "tokenType", "expires_in", "status", "scope", "channel",
+                                  "email", "psuId", "requestId", "message", "amount", "code_challenge_method"])
+def test_evidence_keys_are_kept(name: str) -> None:
+    assert not is_secret_key(name)
+
+
+def test_registration_keeps_every_encoded_form() -> None:
+    r = Redactor([SECRET])
+    assert {SECRET, quote(SECRET, safe=""), quote_plus(SECRET, safe="")} <= r.values
+    text = f"a {SECRET} b {quote(SECRET, safe='')} c {quote_plus(SECRET, safe='')} d"
+    assert r.text(text) == f"a {MASK} b {MASK} c {MASK} d"
+
+
+def test_short_values_and_non_strings() -> None:
+    r = Redactor()
+    r.register("12345")  # too short: masking it would shred the evidence
+    r.register(True)
+    r.register(None)
+    r.register(654321)  # a numeric OTP
+    assert r.values == {"654321"}
+    assert r.text("code 654321, id 12345") == f"code {MASK}, id 12345"
+
+
+def test_longest_value_wins_and_metacharacters_are_literal() -> None:
+    r = Redactor(["abc.def", "abc.def.ghi", "a+b*c?"])
+    assert r.text("abc.def.ghi abcXdef a+b*c?") == f"{MASK} abcXdef {MASK}"
+
+
+def test_harvest_registers_values_under_secret_keys_anywhere() -> None:
+    r = Redactor()
+    r.harvest({"data": {"accessToken": "tok-123456"}, "items": [{"otp": "987654"}], "errorCode": "SCA_REQUIRED",
+               "code": "PSD2_SCA_REQUIRED", "name": "not-a-secret", "password": 12345678})
+    assert {"tok-123456", "987654", "12345678"} <= r.values
+    assert "PSD2_SCA_REQUIRED" not in r.values and "not-a-secret" not in r.values
+
+
+def test_json_masks_by_key_and_by_value() -> None:
+    r = Redactor([SECRET])
+    body = {"token": "t", "code": "PSD2_SCA_REQUIRED", "otpSent": True, "token_type": "Bearer",
+            "nested": [{"password": "p", "note": f"was {SECRET}"}], "expiresIn": 300, "otp": None}
+    assert r.json(body) == {"token": MASK, "code": "PSD2_SCA_REQUIRED", "otpSent": True, "token_type": "Bearer",
+                            "nested": [{"password": MASK, "note": f"was {MASK}"}], "expiresIn": 300, "otp": None}
+    assert body["token"] == "t", "json() returns a copy"
+
+
+def test_headers_mask_by_name_and_location_as_a_url() -> None:
+    r = Redactor([SECRET])
+    out = r.headers([("Authorization", "Bearer abc"), ("Cookie", "sid=1"), ("X-Echo", f"k={SECRET}"),
+                     ("Location", "https://tpp/cb?code=AUTHCODE1x&state=st"), ("Accept", "a"), ("Accept", "b")])
+    assert out == {"Authorization": MASK, "Cookie": MASK, "X-Echo": f"k={MASK}",
+                   "Location": f"https://tpp/cb?code={MASK}&state=st", "Accept": "a, b"}
+
+
+def test_url_masks_secret_parameters_in_place() -> None:
+    r = Redactor()
+    url = "https://tpp.example/cb?state=xyz&code=Ab%2Fc+d1234&scope=accounts"
+    assert r.url(url) == f"https://tpp.example/cb?state=xyz&code={MASK}&scope=accounts"
+    # the masked value is registered: a later echo of it, in any form, is masked too
+    assert r.text("echo Ab/c d1234 and Ab%2Fc+d1234") == f"echo {MASK} and {MASK}"
+
+
+def test_url_masks_the_fragment_of_an_implicit_grant() -> None:
+    r = Redactor()
+    assert r.url("https://tpp/cb#access_token=AT-123456&token_type=Bearer&expires_in=300") == \
+        f"https://tpp/cb#access_token={MASK}&token_type=Bearer&expires_in=300"
+    assert "AT-123456" in r.values
+
+
+def test_url_keeps_what_it_does_not_mask_byte_for_byte() -> None:
+    r = Redactor([SECRET])
+    # a careless bank puts the raw value in a query: `+` must not be re-encoded into a new form
+    assert r.url(f"https://x/p/{quote(SECRET, safe='')}?ref={SECRET}&a=%7E&b=1+2") == \
+        f"https://x/p/{MASK}?ref={MASK}&a=%7E&b=1+2"
+    assert r.url("GET http://bank/x?page=2&errorCode=ACCESS_DENIED") == "GET http://bank/x?page=2&errorCode=ACCESS_DENIED"
+    assert r.url("http://bank/no-query") == "http://bank/no-query"
+
+
+def test_form_fields() -> None:
+    r = Redactor([SECRET])
+    assert r.form({"client_secret": "cs", "note": SECRET, "grant_type": "authorization_code", "n": 3}) == \
+        {"client_secret": MASK, "note": MASK, "grant_type": "authorization_code", "n": "3"}
+
+
+def test_concurrent_registration() -> None:
+    r = Redactor()
+    values = [f"value-{i:04d}" for i in range(100)]
+
+    def worker(chunk: list[str]) -> None:
+        for v in chunk:
+            r.register(v)
+            r.text(v)
+
+    threads = [threading.Thread(target=worker, args=(values[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert r.text(" ".join(values)) == " ".join([MASK] * len(values))
