@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import yaml
@@ -238,6 +239,15 @@ class SchemaRefError(ValueError):
 
 @cache
 def _document(name: str) -> Any:
+    """A schema document: a file of specs/ by name, or (from a target file's `schemas:`
+    remap) an absolute path to the bank's own document."""
+    if Path(name).is_absolute():
+        try:
+            with open(name, encoding="utf-8") as fh:
+                return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except (OSError, yaml.YAMLError) as exc:
+            raise SchemaRefError(f"schema file {name!r} cannot be read ({exc.__class__.__name__}); expected a "
+                                 "JSON or YAML schema document") from None
     path = specs_dir() / name
     if not path.is_file() or path.resolve().parent != specs_dir().resolve():
         raise SchemaRefError(f"schema file {name!r} not found in specs/; expected e.g. "
@@ -251,7 +261,7 @@ def load_schema_ref(ref: str) -> Any:
     doc = _document(name)
     found = jsonpointer.resolve(doc, pointer) if pointer else doc
     if found is jsonpointer.MISSING or not isinstance(found, (dict, bool)):
-        raise SchemaRefError(f"schema reference {ref!r}: nothing at {pointer or '/'} in specs/{name}; "
+        raise SchemaRefError(f"schema reference {ref!r}: nothing at {pointer or '/'} in {name}; "
                              "expected a pointer to a schema object")
     return found
 

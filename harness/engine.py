@@ -223,7 +223,7 @@ class CaseRun:
             "json": {target.pointer(p): v for p, v in self._resolve(dict(exp.json), scope, step).items()},
             "headers": self._resolve(dict(exp.headers), scope, step),
         }
-        if target.pointers:
+        if target.pointers or target.schemas:
             exp = _remap_expectation(exp, target)
         observed.captures = scope
         found = run_checks(exp, observed, values)
@@ -499,4 +499,5 @@ def _remap_expectation(exp: Expectation, target: Target) -> Expectation:
         present=tuple(target.pointer(p) for p in exp.present),
         absent=tuple(target.pointer(p) for p in exp.absent),
         unique={target.pointer(p): n for p, n in exp.unique.items()},
+        schema=target.schemas.get(exp.schema, exp.schema) if exp.schema else None,
     )

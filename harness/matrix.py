@@ -21,6 +21,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Iterable
 
@@ -39,12 +40,19 @@ class RunResult:
     seconds: float = 0.0
 
 
+@cache
+def _suites(paths: tuple[str, ...]) -> list:
+    """Loaded once per worker process: 80 bank runs need not parse and validate 80 times."""
+    from harness.loader import load_suites
+
+    return load_suites(paths)
+
+
 def _run(defect: str, paths: list[str], families: list[str] | None) -> RunResult:
     """One bank (fresh app, fresh state), the relevant suites, every case once."""
     from harness.clocks import make_clock
     from harness.engine import CaseRun, RunContext
     from harness.errors import NonCompliance, NotTestable
-    from harness.loader import load_suites
     from harness.redaction import Redactor
     from harness.regime import load_regime
     from harness.target import load_target
@@ -57,7 +65,7 @@ def _run(defect: str, paths: list[str], families: list[str] | None) -> RunResult
     ctx = RunContext(target=target, client=client, clock=make_clock(target.clock), redactor=Redactor(),
                      regime=load_regime(target.regime))
     result = RunResult(defect)
-    for suite in load_suites(paths):
+    for suite in _suites(tuple(paths)):
         if families is not None and suite.family not in families and "sandbox" not in families:
             continue
         for case in suite.cases:

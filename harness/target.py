@@ -51,6 +51,8 @@ class Target:
     operations: dict[str, dict[str, str]] = field(default_factory=dict)
     header_names: dict[str, str] = field(default_factory=dict)
     pointers: dict[str, str] = field(default_factory=dict)
+    schemas: dict[str, str] = field(default_factory=dict)
+    """suite schema reference -> the bank's own (absolute path#pointer)"""
     sandbox_path: str | None = "/__sandbox"
     clock: str = "per-psu"
     otp: Any = "sandbox"
@@ -225,6 +227,19 @@ def _build(doc: Document, regime_override: str | None) -> Target:
             errors.append(doc.error("secrets lists ${env:NAME} references only", ("secrets", i)))
         else:
             _env_value(doc, value, ("secrets", i), errors, secrets)
+    schemas: dict[str, str] = {}
+    for ref, replacement in (data.get("schemas") or {}).items():
+        from harness.checks import SchemaRefError, load_schema_ref
+
+        file, _, pointer = replacement.partition("#")
+        absolute = str((doc.path.parent / file).resolve())
+        try:
+            load_schema_ref(ref)
+            load_schema_ref(f"{absolute}#{pointer}")
+        except SchemaRefError as exc:
+            errors.append(doc.error(str(exc), ("schemas", ref)))
+            continue
+        schemas[ref] = f"{absolute}#{pointer}"
     regime = regime_override or data.get("regime", DEFAULT_REGIME)
     try:
         load_regime(regime)
@@ -238,7 +253,7 @@ def _build(doc: Document, regime_override: str | None) -> Target:
         name=data["name"], source=doc.display, families=families, base_url=data.get("base_url", "").rstrip("/") or None,
         app=data.get("app"), factory=bool(data.get("factory", False)), app_args=data.get("app_args") or {},
         headers=headers, secrets=secrets, operations=data.get("operations") or {},
-        header_names=data.get("header_names") or {}, pointers=data.get("pointers") or {},
+        header_names=data.get("header_names") or {}, pointers=data.get("pointers") or {}, schemas=schemas,
         sandbox_path=None if sandbox == "none" else sandbox.get("path", "/__sandbox"), clock=clock, otp=otp,
         regime=regime, tls=data.get("tls") or {}, timeouts=data.get("timeouts") or {},
         description=data.get("description", ""),

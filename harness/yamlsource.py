@@ -9,6 +9,7 @@ the path of keys and indexes that leads to it: the same path jsonschema reports.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ class Document:
     data: Any
     marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def display(self) -> str:
         return display_path(self.path)
 
