@@ -100,7 +100,9 @@ class Matrix:
     def caught_by_own_rule(self, defect: str) -> list[str]:
         rule = self.defects[defect]
         run = self.runs[defect]
-        return [c for c, v in run.verdicts.items() if v == "failed" and rule in self.cases.get(c, ())]
+        # a case that fails on the compliant bank too proves nothing about the defect
+        return [c for c, v in run.verdicts.items() if v == "failed" and rule in self.cases.get(c, ())
+                and self.compliant.verdicts.get(c) == "passed"]
 
     def gaps(self) -> list[str]:
         out = []
