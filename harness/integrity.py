@@ -21,6 +21,11 @@ from typing import Iterable
 SUMS_FILE = "SHA256SUMS"
 _B64_LITERAL = re.compile(rb"[A-Za-z0-9+/]{16,}={0,2}")
 _DATA_URL = re.compile(rb"data:[\w.+/-]+;base64,")
+_APP_DATA_URL = re.compile(rb"data:(?:text/javascript|text/css|application/javascript|font/|image/|application/font)"
+                           rb"[\w.+/-]*;base64,$")
+MIN_DISTINCT = 4
+"""A value of fewer distinct characters (`000000`, a deliberately wrong OTP) is no secret
+to look for: it cannot be told apart from ordinary data (`#000000`)."""
 
 _remembered: dict[str, frozenset[str]] = {}
 """Secrets of the runs of this process, by run folder, in memory only (for `run --html`)."""
@@ -113,7 +118,7 @@ def check_sums(run_dir: Path) -> list[str]:
 def _needles(secrets: Iterable[str]) -> list[bytes]:
     out: set[bytes] = set()
     for value in secrets:
-        if not value:
+        if len(set(value)) < MIN_DISTINCT:
             continue
         out.add(value.encode("utf-8"))
         escaped = json.dumps(value)[1:-1]
@@ -123,8 +128,11 @@ def _needles(secrets: Iterable[str]) -> list[bytes]:
 
 
 def _decoded_literals(data: bytes) -> Iterable[bytes]:
-    """The base64 payloads inside a file (data: URLs, quoted literals), decoded."""
+    """The base64 payloads inside a file (Allure's `d("name","...")` data, data: URLs), decoded;
+    not the report application's own code, styles, fonts and images, which hold no run data."""
     for match in _B64_LITERAL.finditer(data):
+        if _APP_DATA_URL.search(data, max(0, match.start() - 80), match.start()):
+            continue
         chunk = match.group()
         try:
             yield base64.b64decode(chunk + b"=" * (-len(chunk) % 4), validate=False)
@@ -167,14 +175,16 @@ class _Matcher:
         return False
 
 
-def leaks(run_dir: Path, secrets: Iterable[str]) -> list[str]:
-    """Relative paths of the files of the run folder that contain a registered secret value."""
+def leaks(run_dir: Path, secrets: Iterable[str], files: Iterable[Path] | None = None) -> list[str]:
+    """Relative paths of the files of the run folder (or of `files` in it) that contain a registered secret."""
     run_dir = Path(run_dir)
     matcher = _Matcher(_needles(secrets))
     if not matcher:
         return []
     hits = []
-    for path in artifacts(run_dir) + ([run_dir / SUMS_FILE] if (run_dir / SUMS_FILE).is_file() else []):
+    if files is None:
+        files = artifacts(run_dir) + ([run_dir / SUMS_FILE] if (run_dir / SUMS_FILE).is_file() else [])
+    for path in files:
         try:
             data = path.read_bytes()
         except OSError:

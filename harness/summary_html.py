@@ -76,8 +76,12 @@ def render(summary: dict[str, Any], manifest: dict[str, Any], run_id: str) -> st
         f"<h1>{escape(title)}</h1>",
         f"<p>Run <code>{escape(run_id)}</code>: exit code <b>{escape(str(code))}</b> "
         f"({escape(EXIT_MEANING.get(code, 'unknown'))}).</p>",
-        "<h2>Target and run</h2>", '<table class="meta">',
     ]
+    counts = summary.get("counts", {})
+    out += ['<h2>Verdicts</h2>', '<table class="counts"><tr>']
+    out += [f"<th>{_v(v)}</th>" for v in counts]
+    out += ["</tr><tr>"] + [f"<td>{int(n)}</td>" for n in counts.values()] + ["</tr></table>"]
+    out += ["<h2>Target and run</h2>", '<table class="meta">']
     rows = [
         ("target", target.get("name", "")), ("base URL", target.get("base_url", "")),
         ("clock", target.get("clock", "")), ("regime", summary.get("regime", "")),
@@ -86,15 +90,9 @@ def render(summary: dict[str, Any], manifest: dict[str, Any], run_id: str) -> st
         ("target file", (manifest.get("target") or {}).get("source", "")),
     ]
     out += [f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in rows]
-    for suite in manifest.get("suites", []):
-        out.append(f"<tr><th>suite</th><td><code>{escape(suite.get('file', ''))}</code><br>"
-                   f"<small>SHA-256 {escape(suite.get('sha256', ''))}</small></td></tr>")
+    out.append(f'<tr><th>suites</th><td>{len(manifest.get("suites", []))} file(s), '
+               f'<a href="#suites">listed with their SHA-256 below</a></td></tr>')
     out.append("</table>")
-
-    counts = summary.get("counts", {})
-    out += ['<h2>Verdicts</h2>', '<table class="counts"><tr>']
-    out += [f"<th>{_v(v)}</th>" for v in counts]
-    out += ["</tr><tr>"] + [f"<td>{int(n)}</td>" for n in counts.values()] + ["</tr></table>"]
 
     shown = [r for r in summary.get("requirements", [])
              if r.get("cases") or r.get("id") in summary.get("requirements_without_cases", [])]
@@ -137,6 +135,11 @@ def render(summary: dict[str, Any], manifest: dict[str, Any], run_id: str) -> st
                    + "</ul>")
     else:
         out.append("<p>None.</p>")
+    out += ['<h2 id="suites">Suites run</h2>', "<table>"]
+    for suite in manifest.get("suites", []):
+        out.append(f"<tr><td><code>{escape(suite.get('file', ''))}</code></td>"
+                   f"<td><small>SHA-256 {escape(suite.get('sha256', ''))}</small></td></tr>")
+    out.append("</table>")
     out.append("<p><small>Evidence of every exchange: <code>report.html</code> (if generated) or the raw "
                "<code>allure-results/</code>. Check this folder with <code>psd2-harness verify RUN_DIR</code> "
                "or <code>sha256sum -c SHA256SUMS</code>. Verdicts: "
