@@ -31,6 +31,21 @@ def free_port() -> int:
 
 @contextmanager
 def served(factory: str) -> Iterator[str]:
+    """See `_serve`: uvicorn with the ASGI app `module:factory`."""
+    with _serve(["-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1", "--port", "{port}",
+                 "--log-level", "warning", "--no-access-log", "--lifespan", "off"]) as base:
+        yield base
+
+
+@contextmanager
+def served_minimal() -> Iterator[str]:
+    """The stdlib ping server of `bench.ping_server`: what remains is the client's cost."""
+    with _serve(["-m", "bench.ping_server", "{port}"]) as base:
+        yield base
+
+
+@contextmanager
+def _serve(argv: list[str]) -> Iterator[str]:
     """uvicorn serving `module:factory` on 127.0.0.1 and a free port, in its own process
     (as a bank would be: a server thread in the measuring process would compete with the
     client for the GIL and bill the harness for the server's work). Yields the base URL."""
@@ -44,8 +59,7 @@ def served(factory: str) -> Iterator[str]:
     port = free_port()
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log", "--lifespan", "off"],
+        [sys.executable] + [a.replace("{port}", str(port)) for a in argv],
         cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
     )
     base = f"http://127.0.0.1:{port}"

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
 
-from bench._support import served  # noqa: E402
+from bench._support import served, served_minimal  # noqa: E402
 from harness.clocks import NoClock  # noqa: E402
 from harness.engine import CaseRun, RunContext  # noqa: E402
 from harness.loader import load_suite  # noqa: E402
@@ -121,15 +121,19 @@ def main() -> None:
         bare_in, engine_in = paired(write_target(folder, None), suite)
         rows.append(("in process", bare_in, engine_in, 1.5))
         with served("bench._support:create_app") as base:
+            bare_lo, engine_lo = paired(write_target(folder, base), suite)
+            rows.append(("loopback (uvicorn)", bare_lo, engine_lo, 1.2))
+        with served_minimal() as base:
             loop = write_target(folder, base)
-            bare_lo, engine_lo = paired(loop, suite)
-            rows.append(("loopback", bare_lo, engine_lo, 1.2))
-            print(f"{'transport':12} {'bare httpx':>12} {'engine':>12} {'ratio':>7} {'goal':>6}")
+            bare_min, engine_min = paired(loop, suite)
+            rows.append(("loopback (stdlib)", bare_min, engine_min, 1.2))
+            print(f"{'transport':20} {'bare httpx':>12} {'engine':>12} {'ratio':>7} {'goal':>6}")
             for name, bare, engine, goal in rows:
                 ratio = engine / bare
-                print(f"{name:12} {bare * 1e3:9.3f} ms {engine * 1e3:9.3f} ms {ratio:6.2f}x {goal:5.1f}x "
+                print(f"{name:20} {bare * 1e3:9.3f} ms {engine * 1e3:9.3f} ms {ratio:6.2f}x {goal:5.1f}x "
                       f"{'ok' if ratio <= goal else 'OVER'}")
-            print("\nwhole pytest sessions, cost of one one-step case (slope N=1 -> N=200), loopback:")
+            print("\nwhole pytest sessions against the stdlib server, cost of one one-step case "
+                  "(slope N=1 -> N=200):")
             no_allure = pytest_per_case(loop, folder, allure=False)
             with_allure = pytest_per_case(loop, folder, allure=True)
             print(f"  without allure {no_allure * 1e3:6.3f} ms per case (goal <= 1.5 ms: "

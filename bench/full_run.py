@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -38,14 +37,19 @@ otp: sandbox
 """
 
 
+_MEASURE = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+            "sys.stderr.write('\\npeak-rss-kib %d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+            "sys.exit(done.returncode)")
+
+
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str, int]:
-    """Wall seconds, exit code, output, and peak RSS (KiB) of the command and its children."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds, exit code, output, and peak RSS (KiB) of the command and its children,
+    measured in a wrapper process of its own (RUSAGE_CHILDREN only ever grows)."""
     started = time.perf_counter()
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], cwd=ROOT, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, done.returncode, done.stdout + done.stderr, max(peak, before)
+    match = re.search(r"peak-rss-kib (\d+)", done.stderr)
+    return wall, done.returncode, done.stdout + done.stderr, int(match.group(1)) if match else 0
 
 
 def summary_of(output: str) -> dict:

@@ -53,8 +53,47 @@ def is_suite_document(data: Any) -> bool:
 def load_suite(path: str | Path, text: str | None = None) -> Suite:
     """Load and check one suite file; raises `ConfigErrors` listing every problem found."""
     path = Path(path)
-    doc = parse_document(text, path) if text is not None else load_document(path)
-    return build_suite(doc)
+    if text is not None:
+        return build_suite(parse_document(text, path))
+    cached = _cached(path)
+    if cached is not None:
+        return cached
+    return _remember(path, build_suite(load_document(path)))
+
+
+_LOADED: dict[Path, tuple[tuple[int, int], Suite]] = {}
+"""Suites already checked in this process, by resolved path, with the file's (mtime, size):
+`psd2-harness run` checks every suite before pytest starts, and pytest's collection, in
+the same process, then finds them here instead of parsing and validating twice."""
+
+
+def _stat_key(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _cached(path: Path) -> Suite | None:
+    entry = _LOADED.get(path.resolve())
+    return entry[1] if entry is not None and entry[0] == _stat_key(path) else None
+
+
+def _remember(path: Path, suite: Suite) -> Suite:
+    key = _stat_key(path)
+    if key is not None:
+        _LOADED[path.resolve()] = (key, suite)
+    return suite
+
+
+def cached_suite(path: Path) -> Suite | None:
+    """The suite at `path` if this process already loaded it and the file is unchanged."""
+    return _cached(path)
+
+
+def remember_suite(path: Path, suite: Suite) -> Suite:
+    return _remember(path, suite)
 
 
 def build_suite(doc: Document) -> Suite:

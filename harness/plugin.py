@@ -62,13 +62,15 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "SuiteFile
 
 class SuiteFile(pytest.File):
     def collect(self) -> Iterator["CaseItem"]:
-        from harness.loader import build_suite, is_suite_document
+        from harness.loader import build_suite, cached_suite, is_suite_document, remember_suite
         from harness.yamlsource import load_document
 
-        doc = load_document(self.path)
-        if not is_suite_document(doc.data):
-            return
-        suite = build_suite(doc)
+        suite = cached_suite(self.path)
+        if suite is None:
+            doc = load_document(self.path)
+            if not is_suite_document(doc.data):
+                return
+            suite = remember_suite(self.path, build_suite(doc))
         session = self.config.stash[_SESSION]
         session.suites[str(self.path)] = suite
         for case in suite.cases:
@@ -84,15 +86,16 @@ class SuiteFile(pytest.File):
 
 
 def _markers(suite: Any, case: Any, session: "HarnessSession") -> list[Any]:
-    from harness.reporting import case_markers
-
-    try:
+    markers: list[Any] = []
+    if getattr(session.config.option, "allure_report_dir", None):  # labels nobody reads cost per case
         from harness.regime import load_regime
+        from harness.reporting import case_markers
 
-        regime = load_regime(session.target().regime)
-    except Exception:  # a bad target is reported by the session, not by every case's labels
-        regime = None
-    markers = case_markers(suite, case, regime)
+        try:
+            regime = load_regime(session.target().regime)
+        except Exception:  # a bad target is reported by the session, not by every case's labels
+            regime = None
+        markers = case_markers(suite, case, regime)
     if case.moves_time and session.target_clock() == "bank-wide":
         markers.append(pytest.mark.xdist_group("bank-wide-clock"))
     return markers
