@@ -115,8 +115,27 @@ class CaseRun:
         for step in steps:
             self.state.step_no += 1
             self.state.step = step
-            with self._allure_step(step.label):
+            with self._allure_step(self._title(step, scope)):
                 getattr(self, f"_do_{step.kind}")(step, scope)
+
+    def _title(self, step: Step, scope: dict[str, Any]) -> str:
+        """The step's label; a clock move says by how much, references resolved."""
+        if step.kind == "advance" and self.ctx.evidence and not step.data.get("title"):
+            try:
+                seconds = self._advance_seconds(step, scope)
+            except (TargetFault, ValueError):
+                return step.label
+            written = step.data["advance"]
+            if isinstance(written, list):
+                written = "".join((f" - {str(w)[1:]}" if str(w).startswith("-") else f" + {w}") if i else str(w)
+                                  for i, w in enumerate(written))
+            written = str(written)
+            return f"advance the clock by {format_duration(seconds)} ({written})"
+        return step.label
+
+    def _advance_seconds(self, step: Step, scope: dict[str, Any]) -> int:
+        raw = self._resolve(step.data["advance"], scope, step)
+        return sum(parse_duration(item) for item in (raw if isinstance(raw, list) else [raw]))
 
     @contextlib.contextmanager
     def _allure_step(self, title: str) -> Iterator[None]:
@@ -323,9 +342,7 @@ class CaseRun:
 
     # -- other steps ----------------------------------------------------------------------
     def _do_advance(self, step: Step, scope: dict[str, Any]) -> None:
-        raw = self._resolve(step.data["advance"], scope, step)
-        items = raw if isinstance(raw, list) else [raw]
-        seconds = sum(parse_duration(item) for item in items)
+        seconds = self._advance_seconds(step, scope)
         if self.ctx.evidence:
             import allure
 

@@ -222,6 +222,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             from harness.verdicts import EXIT_USAGE
 
             pytest.exit(str(exc), returncode=EXIT_USAGE)
+    defects = session.config.getoption("reference_defect")
+    if defects:
+        # an unknown defect name is a usage error, not a broken verdict on every case
+        from harness.reference.defects import ActiveDefects, UnknownDefect
+        from harness.verdicts import EXIT_USAGE
+
+        try:
+            ActiveDefects(defects)
+        except UnknownDefect as exc:
+            pytest.exit(str(exc), returncode=EXIT_USAGE)
 
 
 @pytest.hookimpl(trylast=True)  # after junitxml has written its file: the canary and SHA256SUMS cover it

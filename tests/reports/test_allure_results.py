@@ -116,3 +116,16 @@ def test_not_testable_cases_keep_their_labels(tmp_path: Path) -> None:
         assert any(link["url"] == RTS_DOCUMENT[0] for link in result["links"])
         assert "### Obligation" in result["description"]
         assert result["name"].startswith(_labels(result, "as_id")[0] + ": ")
+
+
+def _step_names(step: dict) -> list[str]:
+    return [step["name"]] + [n for s in step.get("steps", []) for n in _step_names(s)]
+
+
+def test_clock_moves_are_titled_with_the_resolved_duration(defect_run: Run) -> None:
+    """An auditor reads "by 4m59s", not an unresolved ${regime...} reference."""
+    names = {n for r in defect_run.results() for s in r["steps"] for n in _step_names(s)}
+    moves = {n for n in names if n.startswith("advance the clock")}
+    assert "advance the clock by 4m59s (${regime.session_idle} - 1s)" in moves
+    assert "advance the clock by 5m1s (${regime.session_idle} + 1s)" in moves
+    assert not any("[" in n for n in moves)
