@@ -29,7 +29,6 @@ from harness.loader import load_suite  # noqa: E402
 from harness.redaction import Redactor  # noqa: E402
 from harness.regime import load_regime  # noqa: E402
 from harness.target import load_target  # noqa: E402
-from harness.transport import SyncASGITransport  # noqa: E402
 
 STEPS = 200
 ROUNDS = 7

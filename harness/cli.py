@@ -68,6 +68,8 @@ def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: s
     suite_paths = _default_paths(paths)
     try:
         target = load_target(target_name, regime=regime)
+        if target.in_process:
+            target.app_object()
         load_suites(suite_paths)
         if defect:
             target.load_app(list(defect))
@@ -150,6 +152,8 @@ def validate(files: tuple[str, ...]) -> None:
                 click.echo(f"{doc.display}: ok, suite with {len(suite.cases)} case(s)")
             else:
                 target = load_target(path)
+                if target.in_process:
+                    target.app_object()
                 click.echo(f"{doc.display}: ok, target {target.name} ({', '.join(target.families)})")
         except ConfigErrors as exc:
             bad += len(exc.errors)

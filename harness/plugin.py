@@ -217,7 +217,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if session.config.getoption("target"):
         # a bad target file is a usage error (exit 2) named file:line, never an INTERNALERROR
         try:
-            session.config.stash[_SESSION].target()
+            target = session.config.stash[_SESSION].target()
+            if target.in_process:
+                target.app_object()
         except ConfigError as exc:
             from harness.verdicts import EXIT_USAGE
 

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from harness import openapi
-from harness.errors import ConfigError, ConfigErrors
+from harness.errors import ConfigError, ConfigErrors, Location
 from harness.redaction import is_secret_key
 from harness.regime import DEFAULT_REGIME, UnknownRegime, load_regime
 from harness.schemas import validate
@@ -126,7 +126,8 @@ class Target:
             return httpx.Client(transport=transport, base_url=f"http://{self.name}.in-process", timeout=timeout)
         return httpx.Client(base_url=self.base_url or "", verify=self._ssl_context(), timeout=timeout)
 
-    def load_app(self, defects: list[str] | None = None) -> Any:
+    def app_object(self) -> Any:
+        """The object `app:` names (the app, or its factory); a ConfigError if it cannot be imported."""
         module_name, _, attr = (self.app or "").partition(":")
         try:
             obj: Any = importlib.import_module(module_name)
@@ -134,7 +135,11 @@ class Target:
                 obj = getattr(obj, part)
         except (ImportError, AttributeError) as exc:
             raise ConfigError(f"cannot load app {self.app!r} ({exc}); expected module:attribute of an ASGI/WSGI app",
-                              _where(self.source, "app")) from None
+                              Location(self.source)) from None
+        return obj
+
+    def load_app(self, defects: list[str] | None = None) -> Any:
+        obj = self.app_object()
         if self.factory:
             kwargs = dict(self.app_args)
             if "regime" not in kwargs and "regime" in inspect.signature(obj).parameters:
@@ -143,7 +148,7 @@ class Target:
                 kwargs["defects"] = list(kwargs.get("defects", [])) + list(defects)
             obj = obj(**kwargs)
         elif defects:
-            raise ConfigError("defects can only be injected into an app factory (factory: true)", _where(self.source, "app"))
+            raise ConfigError("defects can only be injected into an app factory (factory: true)", Location(self.source))
         return obj
 
     def _ssl_context(self) -> ssl.SSLContext | bool:
@@ -158,14 +163,8 @@ class Target:
 
 
 def _is_asgi(app: Any) -> bool:
-    call = app if inspect.isfunction(app) else getattr(app, "__call__", None)
+    call = app if inspect.isfunction(app) else getattr(app, "__call__", None)  # noqa: B004 (the method itself)
     return inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(app)
-
-
-def _where(source: str, key: str) -> Any:
-    from harness.errors import Location
-
-    return Location(source)
 
 
 # -- loading -------------------------------------------------------------------------------

@@ -105,6 +105,7 @@ def _target_cases(tmp_path: Path) -> dict[str, tuple[str, str, str]]:
     (tmp_path / "typo.yaml").write_text(TARGET_ENV.replace(f"${{env:{UNSET}}}", "${env:HOME}") + "clokc: none\n",
                                         encoding="utf-8")
     (tmp_path / "syntax.yaml").write_text("name: x\nfamily: [stepup\n", encoding="utf-8")
+    (tmp_path / "badapp.yaml").write_text("name: x\nfamily: stepup\napp: nosuchmodule:app\n", encoding="utf-8")
     return {
         "missing-env-var": ("env.yaml", f"env.yaml:{line_of(TARGET_ENV, UNSET)}:", f"{UNSET} is not set"),
         "missing-file": ("nowhere.yaml", "nowhere.yaml", "file not found"),
@@ -112,10 +113,12 @@ def _target_cases(tmp_path: Path) -> dict[str, tuple[str, str, str]]:
         "a-folder": ("folder.yaml", "folder.yaml", "cannot read file|no YAML file found"),
         "unknown-key": ("typo.yaml", "typo.yaml:6:", "unknown key 'clokc'"),
         "yaml-syntax": ("syntax.yaml", "syntax.yaml:3:", "YAML syntax error"),
+        "unimportable-app": ("badapp.yaml", "badapp.yaml", "cannot load app 'nosuchmodule:app'"),
     }
 
 
-TARGET_ERRORS = ["missing-env-var", "missing-file", "not-utf8", "a-folder", "unknown-key", "yaml-syntax"]
+TARGET_ERRORS = ["missing-env-var", "missing-file", "not-utf8", "a-folder", "unknown-key", "yaml-syntax",
+                 "unimportable-app"]
 
 
 @pytest.mark.parametrize("name", TARGET_ERRORS)
