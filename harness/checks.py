@@ -212,6 +212,22 @@ def check_unique(exp: Expectation, obs: Observed, _: Any = None) -> list[Mismatc
     return out
 
 
+def check_bounds(exp: Expectation, obs: Observed, values: Mapping[str, Any]) -> list[Mismatch]:
+    """Numeric limits: `at_most` (a cap such as a maximum token lifetime) and `at_least`."""
+    out = []
+    for key, word, holds in (("at_most", "at most", lambda a, b: a <= b), ("at_least", "at least", lambda a, b: a >= b)):
+        for pointer, bound in values.get(key, getattr(exp, key)).items():
+            found = jsonpointer.resolve(obs.body, pointer)
+            if not _numbers(found, bound):
+                if not _numbers(bound, bound):
+                    out.append(Mismatch(key, pointer, f"a number {word} {short(bound)}", "a bound that is no number"))
+                else:
+                    out.append(Mismatch(key, pointer, f"a number {word} {short(bound)}", short(found)))
+            elif not holds(found, bound):
+                out.append(Mismatch(key, pointer, f"{word} {short(bound)}", short(found)))
+    return out
+
+
 CHECKS: dict[str, Callable[[Expectation, Observed, Mapping[str, Any]], list[Mismatch]]] = {
     "status": check_status,
     "headers": check_headers,
@@ -220,6 +236,7 @@ CHECKS: dict[str, Callable[[Expectation, Observed, Mapping[str, Any]], list[Mism
     "schema": check_schema,
     "same_as": check_same_as,
     "unique": check_unique,
+    "bounds": check_bounds,
 }
 
 

@@ -241,6 +241,8 @@ class CaseRun:
         values = {
             "json": {target.pointer(p): v for p, v in self._resolve(dict(exp.json), scope, step).items()},
             "headers": self._resolve(dict(exp.headers), scope, step),
+            "at_most": {target.pointer(p): v for p, v in self._resolve(dict(exp.at_most), scope, step).items()},
+            "at_least": {target.pointer(p): v for p, v in self._resolve(dict(exp.at_least), scope, step).items()},
         }
         if target.pointers or target.schemas:
             exp = _remap_expectation(exp, target)

@@ -329,7 +329,9 @@ def _flow_needs(flow: Flow, flows: dict[str, Flow] | None = None) -> set[str]:
 
 
 def _build_expect(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[str] | None) -> Expectation:
-    for pointer in list((raw.get("json") or {}).keys()) + list(raw.get("present") or []) + list(raw.get("absent") or []):
+    pointers = list((raw.get("json") or {}).keys()) + list(raw.get("present") or []) + list(raw.get("absent") or [])
+    pointers += list((raw.get("at_most") or {}).keys()) + list((raw.get("at_least") or {}).keys())
+    for pointer in pointers:
         if not isinstance(pointer, str) or not (pointer == "" or pointer.startswith("/")):
             ctx.error(f"{pointer!r} is not a JSON Pointer; expected e.g. /result/outcome", key_path)
     if raw.get("schema"):
@@ -352,6 +354,7 @@ def _build_expect(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set
         headers_present=tuple(raw.get("headers_present") or ()), headers_absent=tuple(raw.get("headers_absent") or ()),
         json=raw.get("json") or {}, present=tuple(raw.get("present") or ()), absent=tuple(raw.get("absent") or ()),
         schema=raw.get("schema"), same_as=same_as, unique=raw.get("unique") or {},
+        at_most=raw.get("at_most") or {}, at_least=raw.get("at_least") or {},
         location=ctx.doc.location(key_path),
     )
 
@@ -367,7 +370,8 @@ def _check_references(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args:
     if "poll" in raw:
         fields["poll"] = {"interval": raw["poll"].get("interval")}
     expect = raw.get("expect") or {}
-    fields["expect"] = {"json": expect.get("json") or {}, "headers": expect.get("headers") or {}}
+    fields["expect"] = {"json": expect.get("json") or {}, "headers": expect.get("headers") or {},
+                        "at_most": expect.get("at_most") or {}, "at_least": expect.get("at_least") or {}}
     for sub_path, text in templated_strings(fields):
         ctx.error(f"{text!r} mixes text and ${{...}}; expected a whole value such as ${{token}} "
                   "(use `bearer:` for Authorization headers)", key_path + sub_path)

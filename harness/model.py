@@ -30,11 +30,14 @@ class Expectation:
     schema: str | None = None
     same_as: Mapping[str, Any] | None = None
     unique: Mapping[str, str] = field(default_factory=dict)
+    at_most: Mapping[str, Any] = field(default_factory=dict)
+    at_least: Mapping[str, Any] = field(default_factory=dict)
     location: Location | None = None
 
     @property
     def needs_body(self) -> bool:
-        return bool(self.json or self.present or self.absent or self.schema or self.unique or self.same_as)
+        return bool(self.json or self.present or self.absent or self.schema or self.unique or self.same_as
+                    or self.at_most or self.at_least)
 
 
 @dataclass(frozen=True, slots=True)

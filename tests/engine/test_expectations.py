@@ -239,13 +239,40 @@ cases:
           present: [/missing]
           absent: [/extra]
           schema: sandbox.openapi.yaml#/components/schemas/Clock
+  # -- numeric bounds -------------------------------------------------------------------
+  - id: bounds-pass
+    title: at most a regime limit, at least a captured value, bounds met exactly
+    requirements: [STP-7]
+    severity: critical
+    steps:
+      - method: POST
+        url: /reflect
+        json: {floor: 3}
+        capture: {floor: /floor}
+      - method: POST
+        url: /reflect
+        json: {lifetime: 300, count: 3}
+        expect:
+          at_most: {/lifetime: "${regime.session_idle}", /count: 3}
+          at_least: {/lifetime: 1, /count: "${floor}"}
+  - id: bounds-fail
+    title: over a cap, under a floor, not a number, absent
+    requirements: [STP-7]
+    severity: critical
+    steps:
+      - method: POST
+        url: /reflect
+        json: {lifetime: 301, count: 2, text: "300"}
+        expect:
+          at_most: {/lifetime: "${regime.session_idle}", /text: 500}
+          at_least: {/count: 3, /missing: 1}
 """
 
 PASSING = ["status-code-pass", "status-list-pass", "status-class-pass", "headers-pass", "json-pass", "presence-pass",
-           "schema-pass", "same-as-pass", "unique-pass"]
+           "schema-pass", "same-as-pass", "unique-pass", "bounds-pass"]
 FAILING = ["status-code-fail", "status-list-fail", "status-class-fail", "headers-fail", "json-fail", "presence-fail",
            "schema-fail", "same-as-volatile-fail", "same-as-body-fail", "same-as-status-fail", "unique-fail",
-           "many-fail"]
+           "many-fail", "bounds-fail"]
 
 
 @pytest.fixture(scope="module")
@@ -349,3 +376,12 @@ def test_every_failed_expectation_of_a_step_is_reported(outcome: RunOutcome) -> 
         f"/now: {clock}: 5 is not of type 'string'",
     ]
     assert 'body: {"extra": "here", "now": 5}' in text
+
+
+def test_bounds(outcome: RunOutcome) -> None:
+    assert mismatches(outcome, "bounds-fail") == [
+        "/lifetime: expected at most 300, got 301",
+        '/text: expected a number at most 500, got "300"',
+        "/count: expected at least 3, got 2",
+        "/missing: expected a number at least 1, got nothing (absent)",
+    ]
