@@ -263,6 +263,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
             print("\n" + integrity.canary_message(hits, Path(run_dir)), file=sys.stderr)
             code = EXIT_BROKEN
+            write_outputs(Path(run_dir), harness, code, leaks=hits)  # the summary says so too
     session.exitstatus = code
 
 

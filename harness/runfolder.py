@@ -58,7 +58,9 @@ def requirement_table(results: list[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_outputs(run_dir: Path, harness: Any, code: int) -> None:
+def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | None = None) -> None:
+    """Write the run's outputs. `leaks`: files where the redaction canary found a secret (a
+    second write after a hit records it, with exit code 3, in the summary and manifest)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     results = sorted(harness.results.values(), key=lambda r: r.case_id)
     counts = Counter(r.verdict for r in results)
@@ -70,6 +72,7 @@ def write_outputs(run_dir: Path, harness: Any, code: int) -> None:
         "target": {"name": target.name, "base_url": target.display_url, "clock": target.clock},
         "regime": target.regime,
         "exit_code": code,
+        "redaction_canary": {"clean": not leaks, "files": list(leaks or [])},
         "counts": {v: counts.get(v, 0) for v in VERDICTS},
         "requests": sum(r.requests for r in results),
         "requirements": table,
