@@ -22,7 +22,27 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from harness.reference import sandbox
-from harness.reference.defects import defect
+from harness.reference.stepup_defects import (  # noqa: F401  (importing registers them)
+    NO_API_KEY_CHECK,
+    LOGOUT_KEEPS_TOKEN,
+    NO_RESEND_THROTTLE,
+    THROTTLED_COUNTS,
+    UNLIMITED_RETRIES,
+    TRANSFER_SHARES_COUNT,
+    OLD_OTP_VALID,
+    WRONG_CODE_STEPS_UP,
+    WRONG_CODE_ENDS_SESSION,
+    STATEMENT_WITHOUT_STEPUP,
+    SESSION_NEVER_IDLES,
+    IDLE_NOT_REFRESHED,
+    IDLE_EXPIRES_EARLY,
+    TRANSFER_OTP_STEPS_UP,
+    UNENROLLED_ACCEPTED,
+    NO_ATTEMPT_LIMIT,
+    ATTEMPT_LIMIT_OFF_BY_ONE,
+    LOGIN_REVEALS_EMAIL,
+    OTP_REUSABLE,
+)
 from harness.reference.family import (
     FamilyBank,
     empty,
@@ -42,75 +62,6 @@ KNOWN_CHANNELS = ("SMS", "AUTHY")
 ENROLLED_CHANNELS = ("SMS",)
 UNENROLLED_CHANNEL = "AUTHY"
 
-NO_API_KEY_CHECK = defect(
-    "stp-no-api-key-check", "STP-1", FAMILY, "requests without (or with an unknown) api-key are served"
-)
-LOGOUT_KEEPS_TOKEN = defect(
-    "stp-logout-keeps-token", "STP-1", FAMILY, "logout answers 204 but the auth token keeps working"
-)
-NO_RESEND_THROTTLE = defect(
-    "stp-no-resend-throttle", "STP-2", FAMILY, "a challenge less than 15 s after the previous one is accepted"
-)
-THROTTLED_COUNTS = defect(
-    "stp-throttled-request-counts",
-    "STP-2",
-    FAMILY,
-    "a challenge refused with RETRY_IN_15SEC still counts as the session's retry",
-)
-UNLIMITED_RETRIES = defect(
-    "stp-unlimited-retries", "STP-3", FAMILY, "a third (and any further) challenge in one login session is accepted"
-)
-TRANSFER_SHARES_COUNT = defect(
-    "stp-transfer-challenges-share-count",
-    "STP-3",
-    FAMILY,
-    "wire-transfer challenges count towards the session's step-up challenge limit",
-)
-OLD_OTP_VALID = defect(
-    "stp-old-otp-still-valid", "STP-4", FAMILY, "after a retry the earlier OTP still verifies"
-)
-WRONG_CODE_STEPS_UP = defect(
-    "stp-wrong-code-steps-up", "STP-5", FAMILY, "a wrong code answers 409 but steps up the token anyway"
-)
-WRONG_CODE_ENDS_SESSION = defect(
-    "stp-wrong-code-ends-session", "STP-5", FAMILY, "a wrong code invalidates the auth token (401 afterwards)"
-)
-STATEMENT_WITHOUT_STEPUP = defect(
-    "stp-statement-without-stepup", "STP-6", FAMILY, "the statement is served to a token that was not stepped up"
-)
-SESSION_NEVER_IDLES = defect(
-    "stp-session-never-idles", "STP-7", FAMILY, "the auth token never expires for inactivity"
-)
-IDLE_NOT_REFRESHED = defect(
-    "stp-idle-not-refreshed", "STP-7", FAMILY, "activity does not restart the idle count: the token dies 5 min after login"
-)
-IDLE_EXPIRES_EARLY = defect(
-    "stp-idle-expires-early", "STP-7", FAMILY, "the token expires 2 s early (refused at 4 min 59 s idle)"
-)
-TRANSFER_OTP_STEPS_UP = defect(
-    "stp-transfer-otp-steps-up", "STP-8", FAMILY, "verifying a wire-transfer OTP also steps up the token"
-)
-UNENROLLED_ACCEPTED = defect(
-    "stp-unenrolled-channel-accepted",
-    "STP-9",
-    FAMILY,
-    "a challenge on a channel the user has not enrolled (AUTHY) answers 204",
-)
-NO_ATTEMPT_LIMIT = defect(
-    "stp-no-attempt-limit", "STP-9", FAMILY, "wrong codes never void the challenge; the right code still works"
-)
-ATTEMPT_LIMIT_OFF_BY_ONE = defect(
-    "stp-attempt-limit-off-by-one", "STP-9", FAMILY, "the challenge is void only after six wrong codes"
-)
-LOGIN_REVEALS_EMAIL = defect(
-    "stp-login-reveals-unknown-email",
-    "STP-10",
-    FAMILY,
-    "an unknown email answers 404 USER_NOT_FOUND, a wrong password 401",
-)
-OTP_REUSABLE = defect(
-    "stp-otp-reusable", "STP-10", FAMILY, "a verified OTP verifies again (204) on the same challenge"
-)
 
 _LOGIN_FAILED = {"errorCode": "CREDENTIALS_INVALID", "message": "email or password is not valid"}
 _DUMMY_PASSWORD = new_token(12)
