@@ -361,19 +361,26 @@ class WorkflowBank(FamilyBank):
             return error(400, "METHOD_NOT_REQUIRED", f"{source} is not validated {method} now")
         return None
 
+    def _otp_target(self, request: Request, body: dict[str, Any]) -> tuple[User, str, str] | JSONResponse:
+        """What generate and verify share (call under the lock): the user, the source and the
+        method of the request, or the refusal (token, body, workflow order, method)."""
+        user = self._authorize(request)
+        if isinstance(user, JSONResponse):
+            return user
+        parsed = self._source_method(body)
+        if isinstance(parsed, JSONResponse):
+            return parsed
+        source, method = parsed
+        refused = self._otp_precheck(user, source, method)
+        return refused if refused is not None else (user, source, method)
+
     async def generate_otp(self, request: Request) -> JSONResponse:
         body = await json_body(request)
         with self.lock:
-            user = self._authorize(request)
-            if isinstance(user, JSONResponse):
-                return user
-            parsed = self._source_method(body)
-            if isinstance(parsed, JSONResponse):
-                return parsed
-            source, method = parsed
-            refused = self._otp_precheck(user, source, method)
-            if refused is not None:
-                return refused
+            target = self._otp_target(request, body)
+            if isinstance(target, JSONResponse):
+                return target
+            user, source, method = target
             clock = self.clock_for(user.user_uuid)
             code = new_otp()
             user.otps[(source, method)] = Otp(code, clock.time())
@@ -384,16 +391,10 @@ class WorkflowBank(FamilyBank):
     async def verify_otp(self, request: Request) -> JSONResponse:
         body = await json_body(request)
         with self.lock:
-            user = self._authorize(request)
-            if isinstance(user, JSONResponse):
-                return user
-            parsed = self._source_method(body)
-            if isinstance(parsed, JSONResponse):
-                return parsed
-            source, method = parsed
-            refused = self._otp_precheck(user, source, method)
-            if refused is not None:
-                return refused
+            target = self._otp_target(request, body)
+            if isinstance(target, JSONResponse):
+                return target
+            user, source, method = target
             otp = user.otps.get((source, method))
             fresh = otp is not None and self._now(user) - otp.sent_at < self.regime["session_idle"]
             if not (fresh and same_secret(body.get("code"), otp.code)):
