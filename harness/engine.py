@@ -384,6 +384,7 @@ class CaseRun:
         spec = self._resolve(step.data["otp"], scope, step)
         to, channel = str(spec["to"]), spec.get("channel")
         source = self.ctx.target.otp
+        sent: list[str] = []
         if isinstance(source, dict):
             code = source["fixed"]
         elif source == "prompt":
@@ -403,9 +404,13 @@ class CaseRun:
                     "otp", f"inbox of {to}", f"an OTP{' by ' + channel if channel else ''}", "no message")],
                     headline=f"{self.case.id}: the bank sent no OTP where the flow needs one"))
             code = str(matching[-1].get("code"))
+            sent = [str(m.get("code")) for m in matching]
         else:
             raise NotTestable(f"target {self.ctx.target.name!r} declares no OTP source")
         self.ctx.redactor.register(code)
+        if spec.get("wrong"):
+            scope[step.data.get("as", "otp")] = wrong_code(code, sent)
+            return
         scope[step.data.get("as", "otp")] = code
 
     def _prompt_otp(self, to: str) -> str:
@@ -451,6 +456,22 @@ class CaseRun:
         history = "; ".join(seen[-5:])
         raise NonCompliance(self._finding(step, self.state.last, [Mismatch(  # type: ignore[arg-type]
             "poll", "until", f"the until condition within {attempts} attempts", f"never met (last: {history})")]))
+
+
+def wrong_code(latest: str, sent: list[str]) -> str:
+    """A code of the latest OTP's form that is none of the codes sent: a wrong OTP that can
+    never be right by chance (as a fixed "000000" would be once in a million). Random, so
+    that it reveals nothing of the real code."""
+    import secrets
+
+    taken = set(sent) | {latest}
+    width = len(latest) if latest.isdigit() and latest else 6
+    if len(taken) >= 10 ** width:
+        raise TargetFault("every code of the OTP's form was sent: no wrong code exists")
+    while True:
+        candidate = f"{secrets.randbelow(10 ** width):0{width}d}"
+        if candidate not in taken:
+            return candidate
 
 
 def _query(query: Any) -> Any:
