@@ -226,6 +226,24 @@ def _build(doc: Document, regime_override: str | None) -> Target:
             errors.append(doc.error("secrets lists ${env:NAME} references only", ("secrets", i)))
         else:
             _env_value(doc, value, ("secrets", i), errors, secrets)
+    tls = dict(data.get("tls") or {})
+    for key in ("ca_bundle", "client_cert", "client_key"):  # relative to the target file, like schemas
+        if key in tls:
+            ref = parse_reference(tls[key])
+            if ref is not None and ref.startswith("env:"):  # where the certificate lives differs per machine
+                if ref[4:] not in os.environ:
+                    errors.append(doc.error(f"environment variable {ref[4:]} is not set; expected it exported "
+                                            "before the run", ("tls", key)))
+                    continue
+                tls[key] = os.environ[ref[4:]]
+            file = (doc.path.parent / tls[key]).resolve()
+            if not file.is_file():
+                errors.append(doc.error(f"tls {key} {tls[key]!r} is not a readable file; expected a PEM file "
+                                        "(a path relative to the target file)", ("tls", key)))
+            tls[key] = str(file)
+    if "client_key" in tls and "client_cert" not in tls:
+        errors.append(doc.error("tls client_key needs client_cert (the QWAC-style certificate it belongs to)",
+                                ("tls", "client_key")))
     schemas: dict[str, str] = {}
     for ref, replacement in (data.get("schemas") or {}).items():
         from harness.checks import SchemaRefError, load_schema_ref
@@ -254,7 +272,7 @@ def _build(doc: Document, regime_override: str | None) -> Target:
         headers=headers, secrets=secrets, operations=data.get("operations") or {},
         header_names=data.get("header_names") or {}, pointers=data.get("pointers") or {}, schemas=schemas,
         sandbox_path=None if sandbox == "none" else sandbox.get("path", "/__sandbox"), clock=clock, otp=otp,
-        regime=regime, tls=data.get("tls") or {}, timeouts=data.get("timeouts") or {},
+        regime=regime, tls=tls, timeouts=data.get("timeouts") or {},
         description=data.get("description", ""),
     )
 

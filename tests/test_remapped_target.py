@@ -130,13 +130,15 @@ def test_without_the_remaps_the_same_bank_is_broken_or_failing(tmp_path: Path) -
     assert code in (1, 3)
 
 
-def test_the_example_target_file_of_the_readme_is_valid(monkeypatch: Any) -> None:
+def test_the_example_target_file_of_the_readme_is_valid(monkeypatch: Any) -> None:  # noqa: D103
     from click.testing import CliRunner
 
     from harness.cli import main
 
     example = Path(__file__).resolve().parent.parent / "examples" / "mybank-stepup.yaml"
     monkeypatch.setenv("MYBANK_API_KEY", "example-key-123456")
+    monkeypatch.setenv("MYBANK_QWAC_CERT", str(example))  # any readable file stands in for the PEM here
+    monkeypatch.setenv("MYBANK_QWAC_KEY", str(example))
     result = CliRunner().invoke(main, ["validate", str(example)])
     assert result.exit_code == 0, result.output
     monkeypatch.delenv("MYBANK_API_KEY")

@@ -147,3 +147,32 @@ def test_served_and_in_process_answer_the_same(served: str) -> None:
     with httpx.Client(base_url=served, timeout=10) as over_socket, \
             httpx.Client(transport=SyncASGITransport(create_app()), base_url="http://reference.test") as in_process:
         assert _script(over_socket) == _script(in_process)
+
+
+def test_ctrl_c_stops_serve_cleanly() -> None:
+    import signal
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.stdout is not None
+    assert "reference bank" in proc.stdout.readline()
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0, rest
+    assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/stepup/__sandbox/clock", timeout=1)
+
+
+def test_loopback_detection_and_the_defect_listing() -> None:
+    from click.testing import CliRunner
+
+    from harness.cli import main
+    from harness.serve import _is_loopback
+
+    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
+    assert not _is_loopback("0.0.0.0") and not _is_loopback("192.0.2.10")
+    result = CliRunner().invoke(main, ["serve", "--list-defects"])
+    assert result.exit_code == 0 and "stp-session-never-idles" in result.output
