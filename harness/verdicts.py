@@ -17,7 +17,8 @@ Exit codes:
   1  at least one case failed: the bank is non-compliant
   2  usage or configuration error (bad suite, bad target file, nothing selected)
   3  broken: the target was unreachable or answered garbage, or the harness
-     failed, and no case failed
+     failed, and no case failed; also when the redaction canary finds a
+     secret in the run folder (whatever the verdicts)
   4  incomplete: a required case was not testable (capability missing)"""
 
 
