@@ -371,13 +371,15 @@ class CaseRun:
         scope[step.data.get("as", "psu")] = response.body
         self.state.psu_ids.append(str(response.body["psuId"]))
 
-    def sandbox_call(self, op_id: str, path_params: dict[str, Any], body: Any, step: Step | None = None) -> Observed:
+    def sandbox_call(self, op_id: str, path_params: dict[str, Any], body: Any, step: Step | None = None,
+                     params: dict[str, Any] | None = None) -> Observed:
+        """One request to the sandbox control plane (new PSU, clock, inbox), recorded as evidence."""
         target = self.ctx.target
         if target.sandbox_path is None:
             raise NotTestable(f"the case needs the sandbox control plane, and target {target.name!r} has none")
         method, url = target.url_for(self.suite.family, op_id, path_params)
         here = step or Step(kind="request", data={"request": op_id}, location=self.case.location)
-        return self._send(here, method, url, headers=dict(target.headers), params=None, data=None,
+        return self._send(here, method, url, headers=dict(target.headers), params=params, data=None,
                           json_body=body, has_json=body is not None, follow=False)
 
     def _do_otp(self, step: Step, scope: dict[str, Any]) -> None:
@@ -390,10 +392,7 @@ class CaseRun:
         elif source == "prompt":
             code = self._prompt_otp(to)
         elif source == "sandbox":
-            target = self.ctx.target
-            method, url = target.url_for(self.suite.family, "listSandboxMessages", {})
-            observed = self._send(step, method, url, headers=dict(target.headers), params={"to": to}, data=None,
-                                  json_body=None, has_json=False, follow=False)
+            observed = self.sandbox_call("listSandboxMessages", {}, None, step=step, params={"to": to})
             messages = observed.body.get("messages") if isinstance(observed.body, dict) else None
             if observed.status != 200 or not isinstance(messages, list):
                 raise TargetFault(self._where(step) + f"\n  the sandbox inbox (SBX-2) did not answer a message list: "

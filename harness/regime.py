@@ -43,10 +43,6 @@ def _raw() -> dict:
         return yaml.safe_load(fh)
 
 
-def regime_names() -> list[str]:
-    return sorted(_raw())
-
-
 @cache
 def load_regime(name: str = DEFAULT_REGIME) -> Regime:
     raw = _raw()
