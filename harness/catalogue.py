@@ -53,6 +53,27 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class Observables:
+    """What a rule lets a case observe, traced to the contract's words. A case may assert
+    these and nothing else: a code the contract does not name is the reference's choice,
+    and asserting it would fail every compliant bank that chose otherwise."""
+
+    words: str = ""
+    statuses: tuple[int | str, ...] = ()
+    values: tuple[Any, ...] = ()
+    fields: tuple[str, ...] = ()
+
+    def allows_status(self, status: int | str) -> bool:
+        if status in self.statuses:
+            return True
+        # a status of a class the rule names ("4xx") is allowed; the class itself only if named
+        return isinstance(status, int) and f"{str(status)[0]}xx" in self.statuses
+
+    def allows_value(self, value: Any) -> bool:
+        return any(value == v and type(value) is type(v) for v in self.values)
+
+
+@dataclass(frozen=True, slots=True)
 class Requirement:
     id: str
     title: str
@@ -69,6 +90,7 @@ class Requirement:
     """`regulation` (RTS or PSD2), `standard` (RFC), `source` (product behaviour) or `convention` (harness)."""
     note: str = ""
     source_document: Source | None = None
+    observables: Observables = Observables()
 
 
 def load_catalogue(path: str | Path) -> dict[str, Requirement]:
@@ -111,11 +133,18 @@ def load_catalogue(path: str | Path) -> dict[str, Requirement]:
             id=rid, title=entry["title"], family=entry["family"], severity=entry["severity"],
             obligation=entry["obligation"], citations=cites, source=entry["source"],
             deviation=entry.get("deviation", ""), basis=entry["basis"], note=entry.get("note", ""),
-            source_document=sources[entry["source"]],
+            source_document=sources[entry["source"]], observables=_observables(entry.get("observables")),
         )
     if problems:
         raise ConfigErrors(problems)
     return out
+
+
+def _observables(raw: dict[str, Any] | None) -> Observables:
+    if not raw:
+        return Observables()
+    return Observables(words=raw["words"], statuses=tuple(raw["statuses"]), values=tuple(raw.get("values") or ()),
+                       fields=tuple(raw.get("fields") or ()))
 
 
 @cache

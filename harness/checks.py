@@ -128,6 +128,23 @@ def check_json(exp: Expectation, obs: Observed, values: Mapping[str, Any]) -> li
     return out
 
 
+def check_contains(exp: Expectation, obs: Observed, values: Mapping[str, Any]) -> list[Mismatch]:
+    """Containment: the list at each pointer has, for every expected item, an entry that
+    matches it as a subset; other entries may be there (a bank may add an informational
+    message next to the error a rule names)."""
+    out: list[Mismatch] = []
+    for pointer, wanted in values.get("contains", exp.contains).items():
+        found = jsonpointer.resolve(obs.body, pointer)
+        if not isinstance(found, list):
+            out.append(Mismatch("contains", pointer, f"a list containing {short(wanted)}", short(found)))
+            continue
+        for item in wanted:
+            if not any(not subset_mismatches(item, entry, pointer) for entry in found):
+                out.append(Mismatch("contains", pointer, f"an entry matching {short(item)}",
+                                    f"none among {len(found)}: {short(found)}"))
+    return out
+
+
 def check_presence(exp: Expectation, obs: Observed, _: Any = None) -> list[Mismatch]:
     out = []
     for pointer in exp.present:
@@ -232,6 +249,7 @@ CHECKS: dict[str, Callable[[Expectation, Observed, Mapping[str, Any]], list[Mism
     "status": check_status,
     "headers": check_headers,
     "json": check_json,
+    "contains": check_contains,
     "presence": check_presence,
     "schema": check_schema,
     "same_as": check_same_as,

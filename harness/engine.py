@@ -27,9 +27,10 @@ from harness.catalogue import Requirement, catalogue
 from harness.checks import Mismatch, Observed, run_checks
 from harness.clocks import ClockDriver, SandboxClock
 from harness.durations import format_duration, parse_duration
-from harness.errors import NonCompliance, NotTestable, TargetFault
+from harness.errors import NonCompliance, NotTestable, PreconditionNotMet, TargetFault
 from harness.evidence import Exchange, attach
-from harness.model import Case, Expectation, Step, Suite
+from harness.facts import Unresolved, family_facts, resolve_psu
+from harness.model import SETUP, Case, Expectation, Flow, Step, Suite
 from harness.redaction import Redactor
 from harness.regime import Regime
 from harness.target import Target
@@ -81,6 +82,12 @@ class _State:
     step_no: int = 0
     step: Step | None = None
     """The step being run (the innermost one)."""
+    role: str | None = None
+    """The role of the step being run: a failing `setup` step is a precondition not met."""
+    unresolved: dict[str, list[Unresolved]] = field(default_factory=dict)
+    """PSU name -> the facts its new-PSU answer did not give (for the broken reason)."""
+    test_users: int = 0
+    """How many fixed test users this case took so far."""
 
 
 class CaseRun:
@@ -93,10 +100,12 @@ class CaseRun:
         self.state = _State()
         self.requests = 0
         """How many requests this case sent (sandbox calls included)."""
+        self.wiring = ctx.target.families[suite.family]
+        """This family's wiring at the target (maps, sandbox plane, replacement flows)."""
 
     # -- entry ------------------------------------------------------------------------
     def run(self) -> None:
-        gap = self.ctx.target.capability_gap(self.case.needs)
+        gap = self.ctx.target.capability_gap(self.case.needs, self.suite.family)
         if gap:
             raise NotTestable(gap)
         scope = self._base_scope()
@@ -111,12 +120,25 @@ class CaseRun:
     def _base_scope(self) -> dict[str, Any]:
         return {"regime": dict(self.ctx.regime.limits), "params": dict(self.suite.parameters)}
 
-    def _steps(self, steps: tuple[Step, ...], scope: dict[str, Any]) -> None:
+    def _steps(self, steps: tuple[Step, ...], scope: dict[str, Any], inherited: str | None = None) -> None:
         for step in steps:
             self.state.step_no += 1
             self.state.step = step
-            with self._allure_step(self._title(step, scope)):
-                getattr(self, f"_do_{step.kind}")(step, scope)
+            role = step.role_of(inherited)
+            self.state.role = role
+            marked = role == SETUP and step.kind in ("request", "flow", "repeat", "poll")  # the rest is always setup
+            with self._allure_step(self._title(step, scope) + (" (precondition)" if marked else "")):
+                getattr(self, f"_do_{step.kind}")(step, scope, step.passes_on(inherited))
+
+    def _not_compliant(self, finding: str, step: Step, observed: Observed | None = None) -> Exception:
+        """A check that did not hold is a finding; in a precondition it means the case never
+        reached its rule: broken, with the step and what came back."""
+        if self.state.role != SETUP:
+            return NonCompliance(finding)
+        came_back = f"{observed.status} {self._body_text(observed)}" if observed is not None else "nothing"
+        detail = "\n".join(line for line in finding.splitlines()[1:] if not line.startswith("  rule "))
+        return PreconditionNotMet(f"precondition not met: {self.ctx.redactor.text(step.label)} at {step.location}: "
+                                  f"{came_back}\n{detail}")
 
     def _title(self, step: Step, scope: dict[str, Any]) -> str:
         """The step's label; a clock move says by how much, references resolved."""
@@ -151,13 +173,25 @@ class CaseRun:
         try:
             return resolve(value, scope)
         except MissingValue as exc:
+            fact = self._unresolved_fact(str(exc))
+            if fact:
+                raise PreconditionNotMet(f"precondition not met: {step.label} at {step.location}: {fact}") from None
             raise TargetFault(f"{exc} (needed by {step.label} at {step.location}); an earlier answer of the "
                               "target lacked it") from None
 
+    def _unresolved_fact(self, message: str) -> str:
+        for name, missing in self.state.unresolved.items():
+            for item in missing:
+                if f"${{{name}.{item.fact.split('.')[0]}" in message:
+                    return (f"fact {item.fact} of PSU {name!r} did not resolve in the new-PSU answer (pointer tried: "
+                            f"{item.tried}); map it under psu: in the target file")
+        return ""
+
     # -- request ------------------------------------------------------------------------
-    def _do_request(self, step: Step, scope: dict[str, Any]) -> None:
+    def _do_request(self, step: Step, scope: dict[str, Any], _: str | None = None) -> None:
         data = step.data
         target = self.ctx.target
+        wiring = self.wiring
         path_params = self._resolve(data.get("path") or {}, scope, step)
         if "request" in data:
             method, url = target.url_for(self.suite.family, data["request"], path_params)
@@ -170,19 +204,24 @@ class CaseRun:
                 url = target.family_path(self.suite.family, url)
         headers = dict(target.headers)
         for name, value in (self._resolve(data.get("headers") or {}, scope, step)).items():
-            headers[target.header_name(name)] = str(value)
+            headers[wiring.header_names.get(name, name)] = str(value)
         if "bearer" in data:
             headers["Authorization"] = f"Bearer {self._resolve(data['bearer'], scope, step)}"
         query = self._resolve(data.get("query"), scope, step)
         form = self._resolve(data.get("form"), scope, step)
         body = self._resolve(data["json"], scope, step) if "json" in data else None
+        carrier = target.params_carrier(self.suite.family, data["request"]) if "request" in data else None
+        if carrier is not None:  # this bank takes the operation's parameters elsewhere
+            query, form, body, has_json = _carry(carrier, query, form, body, "json" in data)
+        else:
+            has_json = "json" in data
         # What a case sends is not harvested by value: its secrets are either the target's
         # ${env:...} values or values an earlier answer minted, both registered already;
         # a suite's literals (a deliberately wrong OTP) are no secrets. Evidence masks
         # secret-named fields of requests by key.
         observed = self._send(step, method, url, headers=headers, params=_query(query),
                               data=_form(form) if form is not None else None,
-                              json_body=body, has_json="json" in data,
+                              json_body=body, has_json=has_json,
                               follow=bool(data.get("follow_redirects", False)))
         if step.expect is not None:
             self._expect(step, step.expect, observed, scope)
@@ -237,15 +276,16 @@ class CaseRun:
 
     # -- expectations -----------------------------------------------------------------------
     def _mismatches(self, step: Step, exp: Expectation, observed: Observed, scope: dict[str, Any]) -> list[Mismatch]:
-        target = self.ctx.target
+        wiring = self.wiring
         values = {
-            "json": {target.pointer(p): v for p, v in self._resolve(dict(exp.json), scope, step).items()},
+            "json": {wiring.pointer(p): v for p, v in self._resolve(dict(exp.json), scope, step).items()},
+            "contains": {wiring.pointer(p): v for p, v in self._resolve(dict(exp.contains), scope, step).items()},
             "headers": self._resolve(dict(exp.headers), scope, step),
-            "at_most": {target.pointer(p): v for p, v in self._resolve(dict(exp.at_most), scope, step).items()},
-            "at_least": {target.pointer(p): v for p, v in self._resolve(dict(exp.at_least), scope, step).items()},
+            "at_most": {wiring.pointer(p): v for p, v in self._resolve(dict(exp.at_most), scope, step).items()},
+            "at_least": {wiring.pointer(p): v for p, v in self._resolve(dict(exp.at_least), scope, step).items()},
         }
-        if target.pointers or target.schemas:
-            exp = _remap_expectation(exp, target)
+        if wiring.pointers or wiring.schemas:
+            exp = _remap_expectation(exp, wiring)
         observed.captures = scope
         found = run_checks(exp, observed, values)
         if exp.needs_body and observed.body is jsonpointer.MISSING:
@@ -260,7 +300,7 @@ class CaseRun:
     def _expect(self, step: Step, exp: Expectation, observed: Observed, scope: dict[str, Any]) -> None:
         found = self._mismatches(step, exp, observed, scope)
         if found:
-            raise NonCompliance(self._finding(step, observed, found))
+            raise self._not_compliant(self._finding(step, observed, found), step, observed)
 
     def _finding(self, step: Step, observed: Observed, found: list[Mismatch], headline: str = "") -> str:
         redactor = self.ctx.redactor
@@ -298,13 +338,14 @@ class CaseRun:
                                   f"\n  sent: {self.ctx.redactor.url(getattr(observed, 'request_line', '?'))}"
                                   f"\n  came back: {observed.status}\n  body: {self._body_text(observed)}")
             if value is jsonpointer.MISSING:
-                raise NonCompliance(self._finding(step, observed, [Mismatch(
-                    "capture", _describe_source(source), f"a value (captured as {name!r})", "nothing (absent)")]))
+                raise self._not_compliant(self._finding(step, observed, [Mismatch(
+                    "capture", _describe_source(source), f"a value (captured as {name!r})", "nothing (absent)")]),
+                    step, observed)
             self.ctx.redactor.harvest({name: value})
             scope[name] = value
 
     def _capture_one(self, source: Any, observed: Observed) -> Any:
-        target = self.ctx.target
+        target = self.wiring
         if isinstance(source, str):
             return jsonpointer.resolve(observed.body, target.pointer(source))
         if "json" in source:
@@ -316,14 +357,16 @@ class CaseRun:
             location = observed.headers.get("location")
             if not location:
                 return jsonpointer.MISSING
-            values = parse_qs(urlsplit(location).query, keep_blank_values=True).get(source["location_query"])
+            param = target.url_params.get(source["location_query"], source["location_query"])
+            values = parse_qs(urlsplit(location).query, keep_blank_values=True).get(param)
             return values[-1] if values else jsonpointer.MISSING
         if "url_query" in source:  # a query parameter of a URL found in the body
             spec = source["url_query"]
             url = jsonpointer.resolve(observed.body, target.pointer(spec["json"]))
             if not isinstance(url, str):
                 return jsonpointer.MISSING
-            values = parse_qs(urlsplit(url).query, keep_blank_values=True).get(spec["param"])
+            param = target.url_params.get(spec["param"], spec["param"])
+            values = parse_qs(urlsplit(url).query, keep_blank_values=True).get(param)
             return values[-1] if values else jsonpointer.MISSING
         if "date" in source:  # the UTC calendar date of a date or timestamp in the body, shifted
             return _shifted_date(jsonpointer.resolve(observed.body, target.pointer(source["date"])),
@@ -343,7 +386,7 @@ class CaseRun:
         return jsonpointer.MISSING
 
     # -- other steps ----------------------------------------------------------------------
-    def _do_advance(self, step: Step, scope: dict[str, Any]) -> None:
+    def _do_advance(self, step: Step, scope: dict[str, Any], _: str | None = None) -> None:
         seconds = self._advance_seconds(step, scope)
         if self.ctx.evidence:
             import allure
@@ -352,37 +395,74 @@ class CaseRun:
                           f"{self.ctx.clock.reading()}", name="clock", attachment_type=allure.attachment_type.TEXT)
         self.ctx.clock.advance(seconds, list(self.state.psu_ids))
 
-    def _do_flow(self, step: Step, scope: dict[str, Any]) -> None:
-        flow = self.suite.flows[step.data["flow"]]
+    def flow(self, name: str) -> Flow:
+        """The flow a step calls: the target's replacement of a library flow, else the suite's."""
+        return self.wiring.flows.get(name) or self.suite.flows[name]
+
+    def _do_flow(self, step: Step, scope: dict[str, Any], role: str | None = None) -> None:
+        flow = self.flow(step.data["flow"])
         inner = self._base_scope()
         inner["args"] = self._resolve(step.data.get("with") or {}, scope, step)
-        self._steps(flow.steps, inner)
+        self._steps(flow.steps, inner, role)
         exports = {name: inner[name] for name in flow.exports if name in inner}
         if "as" in step.data:
             scope[step.data["as"]] = exports
         else:
             scope.update(exports)
 
-    def _do_sandbox(self, step: Step, scope: dict[str, Any]) -> None:
+    def _do_sandbox(self, step: Step, scope: dict[str, Any], _: str | None = None) -> None:
+        name = step.data.get("as", "psu")
+        facts = family_facts(self.suite.family)
+        if self.wiring.test_psus and self.ctx.target.sandbox_for(self.suite.family) is None:
+            self._take_test_user(step, scope, name)
+            return
         response = self.sandbox_call("createSandboxPsu", {}, None, step=step)
-        if response.status != 201 or not isinstance(response.body, dict) or "psuId" not in response.body:
-            raise TargetFault(self._where(step) + f"\n  the sandbox did not create a PSU (SBX-1): status "
-                              f"{response.status}, body {self._body_text(response)}")
-        scope[step.data.get("as", "psu")] = response.body
-        self.state.psu_ids.append(str(response.body["psuId"]))
+        if not 200 <= response.status < 300 or not isinstance(response.body, dict):
+            raise PreconditionNotMet(f"precondition not met: {step.label} at {step.location}: the sandbox did not "
+                                     f"create a PSU (SBX-1): {response.status} {self._body_text(response)}")
+        psu, missing = resolve_psu(facts, response.body, self.wiring.psu)
+        self._register_secrets(facts, psu)
+        scope[name] = psu
+        self.state.unresolved[name] = missing
+        if facts.facts and "psu_id" not in psu:
+            raise PreconditionNotMet(
+                f"precondition not met: {step.label} at {step.location}: the new-PSU answer gives no psu_id "
+                f"(pointer tried: {self.wiring.psu.get('psu_id', facts.facts['psu_id'].default)}), so its clock "
+                f"cannot be moved; map psu_id under psu: in the target file. Answer: {self._body_text(response)}")
+        self.state.psu_ids.append(str(psu.get("psu_id", response.body.get("psuId", ""))))
+
+    def _take_test_user(self, step: Step, scope: dict[str, Any], name: str) -> None:
+        users = self.wiring.test_psus
+        if self.state.test_users >= len(users):
+            raise NotTestable(f"the case needs {self.state.test_users + 1} PSUs, and target {self.ctx.target.name!r} "
+                              f"lists {len(users)} fixed test user(s)")
+        user = dict(users[self.state.test_users])
+        self.state.test_users += 1
+        self._register_secrets(family_facts(self.suite.family), user)
+        scope[name] = user
+        self.state.unresolved[name] = [Unresolved(f, "(not listed for this test user)")
+                                       for f in family_facts(self.suite.family).facts if f not in user]
+
+    def _register_secrets(self, facts: Any, psu: dict[str, Any]) -> None:
+        for fact, sub in facts.secret_paths():
+            value = psu.get(fact)
+            for item in (value if isinstance(value, list) else [value]):
+                secret = item.get(sub) if sub and isinstance(item, dict) else (None if sub else item)
+                if isinstance(secret, str) and secret:
+                    self.ctx.redactor.register(secret)
 
     def sandbox_call(self, op_id: str, path_params: dict[str, Any], body: Any, step: Step | None = None,
                      params: dict[str, Any] | None = None) -> Observed:
         """One request to the sandbox control plane (new PSU, clock, inbox), recorded as evidence."""
         target = self.ctx.target
-        if target.sandbox_path is None:
+        if target.sandbox_for(self.suite.family) is None:
             raise NotTestable(f"the case needs the sandbox control plane, and target {target.name!r} has none")
         method, url = target.url_for(self.suite.family, op_id, path_params)
         here = step or Step(kind="request", data={"request": op_id}, location=self.case.location)
         return self._send(here, method, url, headers=dict(target.headers), params=params, data=None,
                           json_body=body, has_json=body is not None, follow=False)
 
-    def _do_otp(self, step: Step, scope: dict[str, Any]) -> None:
+    def _do_otp(self, step: Step, scope: dict[str, Any], _: str | None = None) -> None:
         spec = self._resolve(step.data["otp"], scope, step)
         to, channel = str(spec["to"]), spec.get("channel")
         source = self.ctx.target.otp
@@ -399,9 +479,9 @@ class CaseRun:
                                   f"status {observed.status}, body {self._body_text(observed)}")
             matching = [m for m in messages if isinstance(m, dict) and (channel is None or m.get("channel") == channel)]
             if not matching:
-                raise NonCompliance(self._finding(step, observed, [Mismatch(
+                raise self._not_compliant(self._finding(step, observed, [Mismatch(
                     "otp", f"inbox of {to}", f"an OTP{' by ' + channel if channel else ''}", "no message")],
-                    headline=f"{self.case.id}: the bank sent no OTP where the flow needs one"))
+                    headline=f"{self.case.id}: the bank sent no OTP where the flow needs one"), step, observed)
             code = str(matching[-1].get("code"))
             sent = [str(m.get("code")) for m in matching]
         else:
@@ -421,7 +501,7 @@ class CaseRun:
 
         return str(click.prompt(f"OTP sent to {to}", hide_input=True))
 
-    def _do_repeat(self, step: Step, scope: dict[str, Any]) -> None:
+    def _do_repeat(self, step: Step, scope: dict[str, Any], role: str | None = None) -> None:
         body = step.data["repeat"]
         times = self._resolve(body["times"], scope, step)
         if isinstance(times, list) and all(isinstance(t, int) and not isinstance(t, bool) for t in times):
@@ -431,30 +511,32 @@ class CaseRun:
         for index in range(times):
             if "index" in body:
                 scope[body["index"]] = index
-            self._steps(step.steps, scope)
+            self._steps(step.steps, scope, role)
 
-    def _do_poll(self, step: Step, scope: dict[str, Any]) -> None:
+    def _do_poll(self, step: Step, scope: dict[str, Any], role: str | None = None) -> None:
         body = step.data["poll"]
         attempts = int(body.get("attempts", 10))
         interval = parse_duration(self._resolve(body.get("interval", "1s"), scope, step))
         seen: list[str] = []
         for attempt in range(1, attempts + 1):
-            self._steps(step.steps, scope)
+            self._steps(step.steps, scope, role)
+            self.state.role = step.role_of(role)
             last = self.state.last
             if last is None:
                 raise TargetFault(f"poll at {step.location} has no request step to observe")
             seen.append(f"{last.status} {self._body_text(last)[:80]}")
             if step.halt is not None and not self._mismatches(step, step.halt, last, scope):
-                raise NonCompliance(self._finding(step, last, [Mismatch(
+                raise self._not_compliant(self._finding(step, last, [Mismatch(
                     "poll", "halt", "the until condition before the halt condition", f"halt at attempt {attempt}")],
-                    headline=f"{self.case.id}: polling reached its halt condition"))
+                    headline=f"{self.case.id}: polling reached its halt condition"), step, last)
             if not self._mismatches(step, step.until, last, scope):  # type: ignore[arg-type]
                 return
             if attempt < attempts:
                 _sleep(interval)
         history = "; ".join(seen[-5:])
-        raise NonCompliance(self._finding(step, self.state.last, [Mismatch(  # type: ignore[arg-type]
-            "poll", "until", f"the until condition within {attempts} attempts", f"never met (last: {history})")]))
+        raise self._not_compliant(self._finding(step, self.state.last, [Mismatch(  # type: ignore[arg-type]
+            "poll", "until", f"the until condition within {attempts} attempts", f"never met (last: {history})")]),
+            step, self.state.last)
 
 
 def wrong_code(latest: str, sent: list[str]) -> str:
@@ -530,7 +612,21 @@ def _jwt_claims(token: Any) -> dict[str, Any] | None:
     return claims if isinstance(claims, dict) else None
 
 
-def _remap_expectation(exp: Expectation, target: Target) -> Expectation:
+def _carry(carrier: str, query: Any, form: Any, body: Any, has_json: bool) -> tuple[Any, Any, Any, bool]:
+    """The step's parameters, wherever written, moved to where this bank takes them."""
+    merged: dict[str, Any] = {}
+    for part in (query, form, body if isinstance(body, dict) else None):
+        merged.update(part or {})
+    if not merged and not (has_json and body is not None):
+        return query, form, body, has_json
+    if carrier == "query":
+        return merged, None, None, False
+    if carrier == "form":
+        return None, merged, None, False
+    return None, None, merged, True
+
+
+def _remap_expectation(exp: Expectation, target: Any) -> Expectation:
     from dataclasses import replace
 
     return replace(

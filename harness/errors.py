@@ -43,8 +43,9 @@ class ConfigErrors(ConfigError):
     """Several input errors found in one pass, reported together."""
 
     def __init__(self, errors: list[ConfigError]) -> None:
-        super().__init__("\n".join(str(e) for e in errors))
-        self.errors = errors
+        unique = list({str(e): e for e in errors}.values())  # a YAML alias repeats its node's errors
+        super().__init__("\n".join(str(e) for e in unique))
+        self.errors = unique
 
     def __str__(self) -> str:
         return self.message
@@ -56,6 +57,11 @@ class NonCompliance(AssertionError):
 
 class TargetFault(Exception):
     """The target could not be tested: connection, timeout, or an answer that does not parse."""
+
+
+class PreconditionNotMet(TargetFault):
+    """A setup step (creating a PSU, logging in, consenting) did not work: the case never
+    reached its rule, so it is broken, never failed. The text names the step and what came back."""
 
 
 class NotTestable(Exception):

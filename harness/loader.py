@@ -19,9 +19,10 @@ from harness import openapi
 from harness.catalogue import catalogue
 from harness.durations import DurationError, parse_duration
 from harness.errors import ConfigError, ConfigErrors
-from harness.model import STEP_KINDS, Case, Expectation, Flow, Step, Suite
+from harness.facts import family_facts
+from harness.model import CHECK, STEP_KINDS, Case, Expectation, Flow, Step, Suite
 from harness.regime import load_regime
-from harness.schemas import validate
+from harness.schemas import validate, validate_part
 from harness.values import parse_reference, references, templated_strings
 from harness.yamlsource import Document, load_document, parse_document
 
@@ -41,6 +42,11 @@ class _Context:
     defined: set[str] = field(default_factory=set)
     moves_time: bool = False
     needs: set[str] = field(default_factory=set)
+    psu_vars: set[str] = field(default_factory=set)
+    """Names that hold a PSU's facts (`sandbox: new_psu` as NAME, a flow's PSU export)."""
+    psu_args: set[str] = field(default_factory=set)
+    """Inside a flow: its arguments of type psu."""
+    facts: set[str] = field(default_factory=set)
 
     def error(self, message: str, key_path: tuple[Any, ...]) -> None:
         self.errors.append(self.doc.error(message, key_path))
@@ -48,6 +54,11 @@ class _Context:
 
 def is_suite_document(data: Any) -> bool:
     return isinstance(data, dict) and "cases" in data and "family" in data
+
+
+def is_library_document(data: Any) -> bool:
+    """A family's flow library (`suites/<family>/flows.yaml`): flows, no cases."""
+    return isinstance(data, dict) and "library" in data and "cases" not in data
 
 
 def load_suite(path: str | Path, text: str | None = None) -> Suite:
@@ -110,8 +121,14 @@ def build_suite(doc: Document) -> Suite:
     if family not in openapi.known_families():
         raise ConfigErrors([doc.error(
             f"unknown family {family!r}; expected one of: {', '.join(openapi.known_families())}", ("family",))])
-    ctx = _Context(doc=doc, family=family, operations=openapi.operations(family), flows={}, errors=[])
+    ctx = _Context(doc=doc, family=family, operations=openapi.operations(family), flows=dict(library(family)),
+                   errors=[])
     for name, raw_flow in (data.get("flows") or {}).items():
+        if name in ctx.flows:
+            ctx.error(f"flow {name!r} is defined by the {family} flow library ({_library_path(family)}); "
+                      "expected another name (a suite adds flows, it does not redefine the library's)",
+                      ("flows", name))
+            continue
         ctx.flows[name] = _build_flow(ctx, name, raw_flow)
     cases = []
     seen: dict[str, tuple[Any, ...]] = {}
@@ -149,6 +166,9 @@ def load_suites(paths: Iterable[str | Path]) -> list[Suite]:
     errors: list[ConfigError] = []
     for path in suite_files(paths):
         try:
+            if path.name == LIBRARY_FILE and is_library_document(load_document(path).data):
+                load_library_file(path)  # checked like a suite, shared by the family's suites
+                continue
             suites.append(load_suite(path))
         except ConfigErrors as exc:
             errors.extend(exc.errors)
@@ -167,16 +187,105 @@ def load_suites(paths: Iterable[str | Path]) -> list[Suite]:
     return suites
 
 
+# -- the flow library ------------------------------------------------------------------
+
+LIBRARY_FILE = "flows.yaml"
+_LIBRARIES: dict[str, dict[str, Flow]] = {}
+
+
+def _library_path(family: str) -> Path:
+    from harness.paths import suites_dir
+
+    return suites_dir() / family / LIBRARY_FILE
+
+
+def library(family: str) -> dict[str, Flow]:
+    """The family's flow library (`suites/<family>/flows.yaml`), built once per process;
+    empty for a family without one."""
+    if family not in _LIBRARIES:
+        path = _library_path(family)
+        _LIBRARIES[family] = load_library_file(path) if path.is_file() else {}
+    return _LIBRARIES[family]
+
+
+def load_library_file(path: Path) -> dict[str, Flow]:
+    """Check one flow library file; raises `ConfigErrors` listing every problem."""
+    doc = load_document(path)
+    if not is_library_document(doc.data):
+        raise ConfigErrors([doc.error("a flow library is a mapping with library (the family) and flows")])
+    errors = validate(doc, SUITE_SCHEMA)
+    if errors:
+        raise ConfigErrors(errors)
+    family = doc.data["library"]
+    if family not in openapi.known_families():
+        raise ConfigErrors([doc.error(
+            f"unknown family {family!r}; expected one of: {', '.join(openapi.known_families())}", ("library",))])
+    ctx = _Context(doc=doc, family=family, operations=openapi.operations(family), flows={}, errors=[])
+    for name, raw_flow in doc.data["flows"].items():
+        if "exports" not in raw_flow:
+            ctx.error(f"library flow {name!r} declares no exports; expected exports: [NAMES] (what a caller may "
+                      "read, and what a target's replacement must define; [] for none)", ("flows", name))
+        if "args" in raw_flow and not isinstance(raw_flow["args"], dict):
+            ctx.error(f"library flow {name!r} lists its args untyped; expected args: {{NAME: psu | value}}",
+                      ("flows", name, "args"))
+        ctx.flows[name] = _build_flow(ctx, name, raw_flow, lib=family)
+    if ctx.errors:
+        raise ConfigErrors(ctx.errors)
+    return ctx.flows
+
+
+def replacement_flow(doc: Document, family: str, name: str, raw: dict, key_path: tuple[Any, ...]) -> Flow:
+    """A target's replacement for library flow `name`: the library's args, its own steps,
+    every declared export defined. Raises `ConfigErrors` naming the target file's lines."""
+    flows = library(family)
+    original = flows.get(name)
+    if original is None:
+        raise ConfigErrors([doc.error(
+            f"the {family} flow library has no flow {name!r} to replace; expected one of: "
+            f"{', '.join(flows) or 'none'} ({_library_path(family)})", key_path)])
+    if "args" in raw or "exports" in raw:
+        raise ConfigErrors([doc.error(
+            f"a replacement takes the library flow's args ({', '.join(original.args) or 'none'}) and exports "
+            f"({', '.join(sorted(original.exports)) or 'none'}); expected only steps (and a description)",
+            key_path + (("args",) if "args" in raw else ("exports",)))])
+    problems = validate_part(doc, key_path, SUITE_SCHEMA, "flow")
+    if problems:
+        raise ConfigErrors(problems)
+    ctx = _Context(doc=doc, family=family, operations=openapi.operations(family),
+                   flows={k: v for k, v in flows.items() if k != name}, errors=[])
+    flow = _build_flow(ctx, name, raw, key_path=key_path, like=original)
+    if ctx.errors:
+        raise ConfigErrors(ctx.errors)
+    return flow
+
+
 # -- flows and cases -------------------------------------------------------------------
 
-def _build_flow(ctx: _Context, name: str, raw: dict) -> Flow:
-    key_path = ("flows", name)
-    args = tuple(raw.get("args") or ())
+def _build_flow(ctx: _Context, name: str, raw: dict, *, key_path: tuple[Any, ...] | None = None,
+                lib: str = "", like: Flow | None = None) -> Flow:
+    """A flow of a suite, of a library (`lib`), or a target's replacement of library flow `like`."""
+    key_path = key_path or ("flows", name)
+    raw_args = raw.get("args") or ()
+    arg_types = dict(like.arg_types) if like is not None else (
+        dict(raw_args) if isinstance(raw_args, dict) else {a: "value" for a in raw_args})
     ctx.defined = {"regime", "params", "args"}
     ctx.moves_time = False
-    steps = _build_steps(ctx, raw["steps"], key_path + ("steps",), args=set(args))
-    exports = frozenset(ctx.defined - {"regime", "params", "args"})
-    return Flow(name=name, args=args, steps=steps, location=ctx.doc.location(key_path), exports=exports)
+    ctx.psu_vars, ctx.facts = set(), set()
+    ctx.psu_args = {a for a, kind in arg_types.items() if kind == "psu"}
+    steps = _build_steps(ctx, raw["steps"], key_path + ("steps",), args=set(arg_types))
+    defined = frozenset(ctx.defined - {"regime", "params", "args"})
+    declared = like.exports if like is not None else (frozenset(raw["exports"]) if "exports" in raw else None)
+    if declared is not None:
+        missing = sorted(declared - defined)
+        if missing:
+            whose = f"library flow {name!r} declares" if like is not None else "it declares"
+            ctx.error(f"flow {name!r} does not define {', '.join(missing)}, which {whose} as exports; expected a "
+                      f"capture or step that defines {'it' if len(missing) == 1 else 'each'} "
+                      f"(defined: {', '.join(sorted(defined)) or 'nothing'})", key_path + ("steps",))
+    exports = declared if declared is not None else defined
+    return Flow(name=name, args=tuple(arg_types), steps=steps, location=ctx.doc.location(key_path), exports=exports,
+                arg_types=arg_types, facts=frozenset(ctx.facts), psu_exports=frozenset(exports & ctx.psu_vars),
+                library=lib or (like.library if like is not None else ""), declared_exports=declared is not None)
 
 
 def _build_case(ctx: _Context, raw: dict, key_path: tuple[Any, ...]) -> Case:
@@ -188,13 +297,40 @@ def _build_case(ctx: _Context, raw: dict, key_path: tuple[Any, ...]) -> Case:
     ctx.defined = {"regime", "params"}
     ctx.moves_time = False
     ctx.needs = set()
+    ctx.psu_vars, ctx.psu_args, ctx.facts = set(), set(), set()
     steps = _build_steps(ctx, raw["steps"], key_path + ("steps",), args=None)
+    psu = raw.get("psu", "fresh")
+    needs = set(raw.get("needs") or ()) | ctx.needs
+    if "new_psu" in needs:  # what a PSU-making step needs depends on the case: its own PSUs, or any
+        needs.discard("new_psu")
+        needs.add("fresh_psu" if psu == "fresh" else "psu")
+    if psu == "any" and ctx.moves_time:
+        ctx.error("a case that moves the clock changes its PSUs' time and cannot share a fixed test user; "
+                  "expected psu: fresh (the default)", key_path + ("psu",))
+    if not _has_check(steps, None, ctx.flows):
+        ctx.error(f"case {raw['id']!r} has no check: every step is a precondition (role setup) or expects nothing; "
+                  "expected at least one request with expect: (or capture:) that checks its requirements (role check, "
+                  "the default of a request step)", key_path + ("steps",))
     return Case(
         id=raw["id"], title=raw["title"], requirements=tuple(raw["requirements"]), severity=raw["severity"],
-        needs=frozenset(set(raw.get("needs") or ()) | ctx.needs), steps=steps,
+        needs=frozenset(needs), steps=steps,
         location=ctx.doc.location(key_path), description=raw.get("description", ""),
-        tags=tuple(raw.get("tags") or ()), moves_time=ctx.moves_time,
+        tags=tuple(raw.get("tags") or ()), moves_time=ctx.moves_time, facts=frozenset(ctx.facts), psu=psu,
     )
+
+
+def _has_check(steps: tuple[Step, ...], inherited: str | None, flows: dict[str, Flow]) -> bool:
+    """Whether running these steps checks anything (an expectation in role check)."""
+    for step in steps:
+        role = step.role_of(inherited)
+        checks = step.kind in ("poll", "otp") or (step.kind == "request" and (step.expect is not None or
+                                                                       bool(step.data.get("capture"))))
+        if role == CHECK and checks:
+            return True
+        inner = flows[step.data["flow"]].steps if step.kind == "flow" and step.data.get("flow") in flows else step.steps
+        if _has_check(inner, step.passes_on(inherited), flows):
+            return True
+    return False
 
 
 def _build_steps(ctx: _Context, raws: list, key_path: tuple[Any, ...], args: set[str] | None) -> tuple[Step, ...]:
@@ -211,6 +347,7 @@ def _build_step(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[s
         ctx.error(f"a step needs exactly one of {', '.join(STEP_KINDS)} (or method with url); found: {found}", key_path)
         return Step(kind="invalid", data=raw, location=location)
     kind = "request" if kinds[0] in ("request", "method") else kinds[0]
+    role = raw.get("role")
     if kind != "request":
         stray = [k for k in _REQUEST_ONLY if k in raw]
         if stray:
@@ -226,8 +363,9 @@ def _build_step(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[s
     elif kind == "flow":
         step = _build_flow_call(ctx, raw, key_path, location)
     elif kind == "sandbox":
-        ctx.needs.add("sandbox")
+        ctx.needs.add("new_psu")
         ctx.defined.add(raw.get("as", "psu"))
+        ctx.psu_vars.add(raw.get("as", "psu"))
         step = Step(kind="sandbox", data=raw, location=location)
     elif kind == "otp":
         ctx.needs.add("otp")
@@ -253,6 +391,10 @@ def _build_step(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[s
         until = _build_expect(ctx, body["until"], key_path + ("poll", "until"), args)
         halt = _build_expect(ctx, body["halt"], key_path + ("poll", "halt"), args) if "halt" in body else None
         step = Step(kind="poll", data=raw, location=location, steps=steps, until=until, halt=halt)
+    if role is not None:
+        from dataclasses import replace
+
+        step = replace(step, role=role)
     return step
 
 
@@ -290,15 +432,28 @@ def _build_flow_call(ctx: _Context, raw: dict, key_path: tuple[Any, ...], locati
     if extra:
         ctx.error(f"flow {flow.name!r} takes no argument(s) {', '.join(sorted(extra))}; "
                   f"expected only: {', '.join(flow.args) or 'none'}", key_path + ("with",))
+    for arg, value in (raw.get("with") or {}).items():
+        ref = parse_reference(value) if isinstance(value, str) else None
+        if flow.arg_types.get(arg) == "psu" and (ref is None or not _is_psu_ref(ctx, ref)):
+            ctx.error(f"argument {arg!r} of flow {flow.name!r} is a PSU; expected a reference to one, such as "
+                      f"\"${{psu}}\" (made by sandbox: new_psu)", key_path + ("with", arg))
     if any(s.kind == "advance" or _moves(s, ctx.flows) for s in flow.steps):
         ctx.moves_time = True
         ctx.needs.add("clock")
     ctx.needs |= _flow_needs(flow, ctx.flows)
+    ctx.facts |= flow.facts
     if "as" in raw:
         ctx.defined.add(raw["as"])
     else:
         ctx.defined |= flow.exports
+        ctx.psu_vars |= flow.psu_exports
     return Step(kind="flow", data=raw, location=location)
+
+
+def _is_psu_ref(ctx: _Context, ref: str) -> bool:
+    parts = ref.split(".")
+    return (len(parts) == 1 and parts[0] in ctx.psu_vars) or (len(parts) == 2 and parts[0] == "args"
+                                                            and parts[1] in ctx.psu_args)
 
 
 def _moves(step: Step, flows: dict[str, Flow] | None = None) -> bool:
@@ -313,7 +468,7 @@ def _flow_needs(flow: Flow, flows: dict[str, Flow] | None = None) -> set[str]:
     def walk(steps: tuple[Step, ...]) -> None:
         for s in steps:
             if s.kind == "sandbox":
-                needs.add("sandbox")
+                needs.add("new_psu")
             elif s.kind == "otp":
                 needs.add("otp")
             elif s.kind == "advance":
@@ -331,6 +486,11 @@ def _flow_needs(flow: Flow, flows: dict[str, Flow] | None = None) -> set[str]:
 def _build_expect(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[str] | None) -> Expectation:
     pointers = list((raw.get("json") or {}).keys()) + list(raw.get("present") or []) + list(raw.get("absent") or [])
     pointers += list((raw.get("at_most") or {}).keys()) + list((raw.get("at_least") or {}).keys())
+    pointers += list((raw.get("contains") or {}).keys())
+    for pointer, items in (raw.get("contains") or {}).items():
+        if not isinstance(items, list) or not items:
+            ctx.error(f"contains {pointer} needs a list of the entries the list there must contain; expected e.g. "
+                      "[{code: PSD2_SCA_REQUIRED}]", key_path + ("contains", pointer))
     for pointer in pointers:
         if not isinstance(pointer, str) or not (pointer == "" or pointer.startswith("/")):
             ctx.error(f"{pointer!r} is not a JSON Pointer; expected e.g. /result/outcome", key_path)
@@ -352,7 +512,7 @@ def _build_expect(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set
     return Expectation(
         status=raw.get("status"), headers=raw.get("headers") or {},
         headers_present=tuple(raw.get("headers_present") or ()), headers_absent=tuple(raw.get("headers_absent") or ()),
-        json=raw.get("json") or {}, present=tuple(raw.get("present") or ()), absent=tuple(raw.get("absent") or ()),
+        json=raw.get("json") or {}, contains=raw.get("contains") or {}, present=tuple(raw.get("present") or ()), absent=tuple(raw.get("absent") or ()),
         schema=raw.get("schema"), same_as=same_as, unique=raw.get("unique") or {},
         at_most=raw.get("at_most") or {}, at_least=raw.get("at_least") or {},
         location=ctx.doc.location(key_path),
@@ -371,6 +531,7 @@ def _check_references(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args:
         fields["poll"] = {"interval": raw["poll"].get("interval")}
     expect = raw.get("expect") or {}
     fields["expect"] = {"json": expect.get("json") or {}, "headers": expect.get("headers") or {},
+                        "contains": expect.get("contains") or {},
                         "at_most": expect.get("at_most") or {}, "at_least": expect.get("at_least") or {}}
     for sub_path, text in templated_strings(fields):
         ctx.error(f"{text!r} mixes text and ${{...}}; expected a whole value such as ${{token}} "
@@ -397,10 +558,22 @@ def _check_references(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args:
             elif rest.split(".")[0] not in args:
                 ctx.error(f"undefined flow argument ${{{ref}}}; expected one of: {', '.join(sorted(args)) or 'none'}",
                           where)
+            elif rest.split(".")[0] in ctx.psu_args:
+                _check_fact(ctx, ref, rest.split(".")[1:], where)
+        elif root in ctx.psu_vars:
+            _check_fact(ctx, ref, rest.split(".") if rest else [], where)
         elif root not in ctx.defined:
             defined = sorted(ctx.defined - {"regime", "params", "args"})
             ctx.error(f"undefined variable ${{{ref}}}; no earlier step defines {root!r} "
                       f"(defined so far: {', '.join(defined) or 'none'})", where)
+
+
+def _check_fact(ctx: _Context, ref: str, parts: list[str], where: tuple[Any, ...]) -> None:
+    problem = family_facts(ctx.family).check_reference(parts)
+    if problem:
+        ctx.error(f"${{{ref}}}: {problem}", where)
+    elif parts:
+        ctx.facts.add(parts[0])
 
 
 def _check_advance(ctx: _Context, value: Any, key_path: tuple[Any, ...]) -> None:

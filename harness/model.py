@@ -13,7 +13,11 @@ from typing import Any, Mapping
 from harness.errors import Location
 
 STEP_KINDS = ("request", "advance", "flow", "sandbox", "otp", "repeat", "poll")
-NEEDS = ("sandbox", "clock", "otp")
+SETUP, CHECK = "setup", "check"
+DEFAULT_ROLE = {"request": CHECK, "repeat": CHECK, "poll": CHECK,
+                "flow": SETUP, "sandbox": SETUP, "otp": SETUP, "advance": SETUP}
+"""A step's role when neither it nor a flow call above it says one: requests check the
+rule, the rest gets the case to the point where a request can check it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,7 @@ class Expectation:
     headers_present: tuple[str, ...] = ()
     headers_absent: tuple[str, ...] = ()
     json: Mapping[str, Any] = field(default_factory=dict)
+    contains: Mapping[str, Any] = field(default_factory=dict)
     present: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
     schema: str | None = None
@@ -36,7 +41,7 @@ class Expectation:
 
     @property
     def needs_body(self) -> bool:
-        return bool(self.json or self.present or self.absent or self.schema or self.unique or self.same_as
+        return bool(self.json or self.contains or self.present or self.absent or self.schema or self.unique or self.same_as
                     or self.at_most or self.at_least)
 
 
@@ -52,6 +57,19 @@ class Step:
     """The body of `repeat` and `poll`."""
     until: Expectation | None = None
     halt: Expectation | None = None
+    role: str | None = None
+    """`setup` or `check` as written; None inherits (see `role_of`)."""
+
+    def role_of(self, inherited: str | None) -> str:
+        """The role this step runs in under a caller's role (None at case level)."""
+        return self.role or inherited or DEFAULT_ROLE.get(self.kind, CHECK)
+
+    def passes_on(self, inherited: str | None) -> str | None:
+        """The role the steps this one runs inherit: a flow's steps take the call's role;
+        a repeat or poll hands on only a role said on it (or above it)."""
+        if self.kind == "flow":
+            return self.role_of(inherited)
+        return self.role or inherited
 
     @property
     def label(self) -> str:
@@ -81,7 +99,17 @@ class Flow:
     steps: tuple[Step, ...]
     location: Location
     exports: frozenset[str]
-    """Names the flow's steps define; a call makes them visible to the caller."""
+    """Names a call makes visible to the caller: the declared `exports`, or (for a suite's
+    own flow without a declaration) every name its steps define."""
+    arg_types: Mapping[str, str] = field(default_factory=dict)
+    """Argument name -> `psu` (a PSU's facts) or `value`."""
+    facts: frozenset[str] = frozenset()
+    """Facts its steps read of its PSU arguments (for the preflight)."""
+    psu_exports: frozenset[str] = frozenset()
+    """Exports that are PSUs (created by its steps)."""
+    library: str = ""
+    """The family whose flow library defines it ("" for a suite's own flow)."""
+    declared_exports: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +125,10 @@ class Case:
     tags: tuple[str, ...] = ()
     moves_time: bool = False
     """True when any step (or a called flow) advances the clock."""
+    facts: frozenset[str] = frozenset()
+    """The PSU facts its steps read (top-level fact names)."""
+    psu: str = "fresh"
+    """`fresh`: it needs PSUs of its own; `any`: a fixed test user will do."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,24 @@ def validate(doc: Document, schema_name: str) -> list[ConfigError]:
     return [doc.error(_explain(error), _key_path(error)) for error in _leaves(errors)]
 
 
+@cache
+def _definition_validator(name: str, definition: str) -> Draft202012Validator:
+    with open(specs_dir() / name, encoding="utf-8") as fh:
+        schema = json.load(fh)
+    return Draft202012Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"})
+
+
+def validate_part(doc: Document, key_path: tuple[Any, ...], schema_name: str, definition: str) -> list[ConfigError]:
+    """Validate the node at `key_path` of `doc` against one definition of a schema file
+    (a target's replacement flow is checked as the suite language's `flow`)."""
+    node: Any = doc.data
+    for key in key_path:
+        node = node[key]
+    errors = sorted(_definition_validator(schema_name, definition).iter_errors(node),
+                    key=lambda e: list(map(str, e.absolute_path)))
+    return [doc.error(_explain(error), tuple(key_path) + _key_path(error)) for error in _leaves(errors)]
+
+
 def _key_path(error: ValidationError) -> tuple[Any, ...]:
     """Where to point: the node itself, or for an unknown key the (first) unknown key's line."""
     path = tuple(error.absolute_path)
