@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -79,10 +80,28 @@ def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: s
         if exc.__class__.__name__ == "UnknownDefect":
             _fail(str(exc))
         raise
+    code, message = _preflight(target, suite_paths, requirement, family, keyword, list(defect))
+    if code:
+        click.echo(message, err=True)
+        sys.exit(code)
     code = run_pytest(suite_paths, target_name=target_name, regime=regime, keyword=keyword,
                       requirements=requirement, families=family, report_dir=report_dir, workers=workers,
                       defects=defect, verbose=verbose, html=html)
     sys.exit(code)
+
+
+def _preflight(target: Any, paths: list[str], requirements: tuple[str, ...], families: tuple[str, ...],
+               keyword: str | None, defects: list[str]) -> tuple[int, str]:
+    """Reachability and the facts the selected cases read, before pytest starts: a bank that
+    is down, or a fact the target does not map, is one message, not a broken case each."""
+    from harness.doctor import preflight
+    from harness.loader import load_suites
+
+    suites = [s for s in load_suites(paths) if not families or s.family in families]
+    cases = {c.id for s in suites for c in s.cases if not requirements or set(requirements) & set(c.requirements)}
+    if keyword:  # -k is pytest's expression language: check the facts of every case of the selection above
+        pass
+    return preflight(target, suites, cases, defects)
 
 
 def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None, keyword: str | None = None,
@@ -126,6 +145,39 @@ def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None,
         html_code = write_allure_html(run_dir)
         code = html_code if html_code == 3 else (code or html_code)  # a leak in report.html is exit 3
     return code
+
+
+@main.command(epilog="""\b
+Exit codes:
+  0  the target is wired for the selected suites: a run can start
+  2  the target file needs a change (each one is printed with the YAML to add)
+  3  the bank cannot be reached""")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--target", "target_name", required=True, help="A target file, or a built-in target name.")
+@click.option("--family", multiple=True, help="Only suites of this API family (repeatable).")
+def doctor(paths: tuple[str, ...], target_name: str, family: tuple[str, ...]) -> None:
+    """Check a target's wiring for the selected suites (default: all bundled) in seconds.
+
+    Probes the base URL, every operation the suites use (at its mapped method and path),
+    the sandbox's new PSU and every fact the suites read, the library flows (login,
+    consent, step-up, OTP) and the clock. Prints a checklist with the YAML to add.
+    """
+    from harness.doctor import diagnose
+    from harness.errors import ConfigError
+    from harness.loader import load_suites
+    from harness.target import load_target
+
+    try:
+        target = load_target(target_name)
+        if target.in_process:
+            target.app_object()
+        suites = [s for s in load_suites(_default_paths(paths)) if not family or s.family in family]
+    except ConfigError as exc:
+        _fail(str(exc))
+    report = diagnose(target, suites)
+    for line in report.lines():
+        click.echo(line)
+    sys.exit(report.exit_code)
 
 
 @main.command()
@@ -207,7 +259,9 @@ Exit codes:
 @click.option("-n", "workers", default=0, type=click.IntRange(min=0), help="Worker processes (default: one per core).")
 @click.option("--defect", "only", multiple=True, help="Only these defects (repeatable).")
 @click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Also write the matrix as JSON.")
-def matrix(paths: tuple[str, ...], workers: int, only: tuple[str, ...], json_out: str | None) -> None:
+@click.option("--target", "target_name", default="reference", show_default=True,
+              help="An in-process app factory that takes defects: reference, or reference-alt (the second dialect).")
+def matrix(paths: tuple[str, ...], workers: int, only: tuple[str, ...], json_out: str | None, target_name: str) -> None:
     """The defect matrix: run the suites against the reference bank with each defect alone.
 
     Proves that every conformance case can fail and that every defect is caught by a case
@@ -215,7 +269,7 @@ def matrix(paths: tuple[str, ...], workers: int, only: tuple[str, ...], json_out
     """
     from harness.matrix import main as run_matrix
 
-    sys.exit(run_matrix(_default_paths(paths), workers=workers, only=only, json_out=json_out))
+    sys.exit(run_matrix(_default_paths(paths), workers=workers, only=only, json_out=json_out, target=target_name))
 
 
 @main.command()
@@ -248,11 +302,14 @@ def verify(run_dir: str) -> None:
 @click.option("--defect", multiple=True, help="Inject this named defect (repeatable).")
 @click.option("--regime", default="eu-2023", show_default=True)
 @click.option("--list-defects", is_flag=True, help="Print every defect with its rule, and exit.")
-def serve(host: str, port: int, defect: tuple[str, ...], regime: str, list_defects: bool) -> None:
+@click.option("--dialect", type=click.Choice(["reference", "alt"]), default="reference", show_default=True,
+              help="alt: the same rules, every choice the contract leaves open made differently "
+                   "(target reference-alt).")
+def serve(host: str, port: int, defect: tuple[str, ...], regime: str, list_defects: bool, dialect: str) -> None:
     """Serve the reference bank over HTTP with uvicorn."""
     from harness.serve import serve as do_serve
 
-    do_serve(host=host, port=port, defects=defect, regime=regime, list_only=list_defects)
+    do_serve(host=host, port=port, defects=defect, regime=regime, list_only=list_defects, dialect=dialect)
 
 
 if __name__ == "__main__":

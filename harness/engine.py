@@ -243,7 +243,7 @@ class CaseRun:
         started = _perf()
         self.requests += 1
         try:
-            response = client.send(request, follow_redirects=follow)
+            response = self._send_within_deadline(client, request, follow, started)
         except httpx.TimeoutException as exc:
             raise TargetFault(self._where(step) + f"\n  the target did not answer in time ({exc.__class__.__name__}): "
                               f"{method} {self.ctx.redactor.url(str(request.url))}") from None
@@ -273,6 +273,28 @@ class CaseRun:
         observed.request_line = f"{method} {request.url}"  # type: ignore[attr-defined]
         self.state.last = observed
         return observed
+
+    def _send_within_deadline(self, client: httpx.Client, request: httpx.Request, follow: bool,
+                              started: float) -> httpx.Response:
+        """Send, and read the body against one total deadline (the target's `timeouts.total`,
+        default connect + read): httpx's read timeout restarts with every chunk, so a bank
+        that drips a byte at a time could otherwise hold a case indefinitely."""
+        if self.ctx.target.in_process:
+            return client.send(request, follow_redirects=follow)
+        timeouts = self.ctx.target.timeouts
+        deadline = float(timeouts.get("total", timeouts.get("connect", 5.0) + timeouts.get("read", 15.0)))
+        response = client.send(request, follow_redirects=follow, stream=True)
+        chunks = []
+        try:
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                if _perf() - started > deadline:
+                    raise httpx.ReadTimeout(f"the answer was not complete within the total deadline of {deadline:g} s",
+                                            request=request)
+        finally:
+            response.close()
+        response._content = b"".join(chunks)  # what Response.read() would have set: the body, read once
+        return response
 
     # -- expectations -----------------------------------------------------------------------
     def _mismatches(self, step: Step, exp: Expectation, observed: Observed, scope: dict[str, Any]) -> list[Mismatch]:

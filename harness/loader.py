@@ -285,7 +285,8 @@ def _build_flow(ctx: _Context, name: str, raw: dict, *, key_path: tuple[Any, ...
     exports = declared if declared is not None else defined
     return Flow(name=name, args=tuple(arg_types), steps=steps, location=ctx.doc.location(key_path), exports=exports,
                 arg_types=arg_types, facts=frozenset(ctx.facts), psu_exports=frozenset(exports & ctx.psu_vars),
-                library=lib or (like.library if like is not None else ""), declared_exports=declared is not None)
+                library=lib or (like.library if like is not None else ""), declared_exports=declared is not None,
+                probe=like.probe if like is not None else (raw.get("probe") or {}))
 
 
 def _build_case(ctx: _Context, raw: dict, key_path: tuple[Any, ...]) -> Case:

@@ -48,7 +48,7 @@ def _suites(paths: tuple[str, ...]) -> list:
     return load_suites(paths)
 
 
-def _run(defect: str, paths: list[str], families: list[str] | None) -> RunResult:
+def _run(defect: str, paths: list[str], families: list[str] | None, target_name: str = "reference") -> RunResult:
     """One bank (fresh app, fresh state), the relevant suites, every case once."""
     from harness.clocks import make_clock
     from harness.engine import CaseRun, RunContext
@@ -58,7 +58,7 @@ def _run(defect: str, paths: list[str], families: list[str] | None) -> RunResult
     from harness.target import load_target
 
     started = time.perf_counter()
-    target = load_target("reference")
+    target = load_target(target_name)
     client = target.build_client([] if defect == COMPLIANT else [defect])
     counter = {"n": 0}
     client.event_hooks["request"].append(lambda request: counter.__setitem__("n", counter["n"] + 1))
@@ -135,7 +135,7 @@ class Matrix:
                                                                      if r in order else len(order))]
 
 
-def build(paths: list[str], workers: int = 0, only: Iterable[str] = ()) -> Matrix:
+def build(paths: list[str], workers: int = 0, only: Iterable[str] = (), target: str = "reference") -> Matrix:
     from harness.loader import load_suites
     from harness.reference.defects import all_defects
 
@@ -148,16 +148,17 @@ def build(paths: list[str], workers: int = 0, only: Iterable[str] = ()) -> Matri
                                   for name in chosen]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_run, name, paths, fams) for name, fams in jobs]
+            futures = [pool.submit(_run, name, paths, fams, target) for name, fams in jobs]
             results = [f.result() for f in futures]
     else:
-        results = [_run(name, paths, fams) for name, fams in jobs]
+        results = [_run(name, paths, fams, target) for name, fams in jobs]
     compliant, runs = results[0], {r.defect: r for r in results[1:]}
     return Matrix(cases=cases, compliant=compliant, runs=runs, defects={n: defects[n].rule for n in chosen},
                   complete=len(chosen) == len(defects))
 
 
-def main(paths: list[str], *, workers: int = 0, only: Iterable[str] = (), json_out: str | None = None) -> int:
+def main(paths: list[str], *, workers: int = 0, only: Iterable[str] = (), json_out: str | None = None,
+         target: str = "reference") -> int:
     from harness.errors import ConfigError
     from harness.reference.defects import REGISTRY, all_defects
 
@@ -168,7 +169,13 @@ def main(paths: list[str], *, workers: int = 0, only: Iterable[str] = (), json_o
         return 2
     started = time.perf_counter()
     try:
-        matrix = build(paths, workers, only)
+        from harness.target import load_target
+
+        if not load_target(target).factory:
+            click.echo(f"target {target!r} is not an app factory: the matrix needs a bank it can start with each "
+                       "defect (reference, reference-alt, or an in-process factory of your own)", err=True)
+            return 2
+        matrix = build(paths, workers, only, target)
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         return 2

@@ -110,6 +110,8 @@ class Flow:
     library: str = ""
     """The family whose flow library defines it ("" for a suite's own flow)."""
     declared_exports: bool = False
+    probe: Mapping[str, Any] = field(default_factory=dict)
+    """Library flows: the arguments `doctor` tries the flow with on a fresh PSU."""
 
 
 @dataclass(frozen=True, slots=True)

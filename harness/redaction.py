@@ -74,15 +74,17 @@ class Redactor:
                 self._index[head] = tuple(sorted({*self._index.get(head, ()), form}, key=len, reverse=True))
             self._values |= forms
 
-    def harvest(self, value: Any, key: str = "") -> None:
-        """Register every value found under a secret key anywhere inside `value`."""
+    def harvest(self, value: Any, key: str = "", under_secret: bool = False) -> None:
+        """Register every value found under a secret key anywhere inside `value`; everything
+        below a secret key counts (`credentials: {key: ...}` names its secret `key`)."""
+        secret = under_secret or bool(key and is_secret_key(key))
         if isinstance(value, dict):
             for k, v in value.items():
-                self.harvest(v, str(k))
+                self.harvest(v, str(k), secret)
         elif isinstance(value, list):
             for item in value:
-                self.harvest(item, key)
-        elif key and is_secret_key(key) and not _is_error_code(value):
+                self.harvest(item, key, secret)
+        elif secret and value is not None and not isinstance(value, bool) and not _is_error_code(value):
             self.register(value if isinstance(value, str) else str(value))
 
     def text(self, text: str) -> str:
@@ -115,14 +117,15 @@ class Redactor:
         out.append(text[last:])
         return "".join(out)
 
-    def json(self, value: Any, key: str = "") -> Any:
-        """A redacted copy of a JSON value: secret keys masked, registered values replaced."""
+    def json(self, value: Any, key: str = "", under_secret: bool = False) -> Any:
+        """A redacted copy of a JSON value: secret keys masked (with all they hold),
+        registered values replaced."""
+        secret = under_secret or bool(key and is_secret_key(key))
         if isinstance(value, dict):
-            return {k: self.json(v, str(k)) for k, v in value.items()}
+            return {k: self.json(v, str(k), secret) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.json(v, key) for v in value]
-        if key and is_secret_key(key) and value is not None and not _is_error_code(value) \
-                and not isinstance(value, bool):
+            return [self.json(v, key, secret) for v in value]
+        if secret and value is not None and not _is_error_code(value) and not isinstance(value, bool):
             return MASK
         if isinstance(value, str):
             return self.text(value)

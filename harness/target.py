@@ -27,7 +27,7 @@ from harness.schemas import validate
 from harness.values import parse_reference
 from harness.yamlsource import Document, load_document
 
-BUILTIN = {"reference": Path(__file__).resolve().parent / "targets" / "reference.yaml"}
+BUILTIN = {name: Path(__file__).resolve().parent / "targets" / f"{name}.yaml" for name in ("reference", "reference-alt")}
 
 
 _UNSET = "/__sandbox"

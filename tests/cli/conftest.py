@@ -32,7 +32,7 @@ flows:
     args: [psu]
     steps:
       - request: loginWithPassword
-        headers: {api-key: "${args.psu.apiKey}"}
+        headers: {api-key: "${args.psu.api_key}"}
         json:
           email: ${args.psu.email}
           password: ${args.psu.password}
@@ -48,7 +48,7 @@ cases:
       - flow: login
         with: {psu: "${psu}"}
       - request: listManagedAccounts
-        headers: {api-key: "${psu.apiKey}"}
+        headers: {api-key: "${psu.api_key}"}
         bearer: ${token}
         expect: {status: 200}
   - id: CLI-idle-above-limit
@@ -61,7 +61,7 @@ cases:
         with: {psu: "${psu}"}
       - advance: ["${regime.session_idle}", 1s]
       - request: listManagedAccounts
-        headers: {api-key: "${psu.apiKey}"}
+        headers: {api-key: "${psu.api_key}"}
         bearer: ${token}
         expect:
           status: 401

@@ -73,9 +73,9 @@ def test_list_prints_each_case_with_requirements_and_needs(tiny_suite: Path) -> 
     lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
     assert set(lines) == {"CLI-login", "CLI-idle-above-limit"}
     login, idle = lines["CLI-login"], lines["CLI-idle-above-limit"]
-    assert " stepup " in login and " STP-1 " in login and "needs=sandbox " in login
+    assert " stepup " in login and " STP-1 " in login and "needs=fresh_psu " in login
     assert "A fresh PSU logs in and lists its accounts" in login
-    assert " STP-7 " in idle and "needs=clock,sandbox " in idle  # inferred from advance and sandbox steps
+    assert " STP-7 " in idle and "needs=clock,fresh_psu " in idle  # inferred from advance and sandbox steps
 
 
 def test_list_by_requirement(tiny_suite: Path) -> None:

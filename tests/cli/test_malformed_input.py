@@ -25,7 +25,7 @@ SUITE_ERRORS: dict[str, tuple[str, str, str, str]] = {
                           "unknown operationId"),
     "unknown-requirement": ("[STP-1]", "[STP-999]", "STP-999", "unknown requirement ID"),
     "undefined-variable": ("bearer: ${token}", "bearer: ${tokn}", "${tokn}", "undefined variable"),
-    "missing-env-var": ('headers: {api-key: "${psu.apiKey}"}', 'headers: {api-key: "${env:' + UNSET + '}"}',
+    "missing-env-var": ('headers: {api-key: "${psu.api_key}"}', 'headers: {api-key: "${env:' + UNSET + '}"}',
                         UNSET, f"environment variable {UNSET} is not set"),
     "unknown-flow": ("- flow: login", "- flow: logon", "flow: logon", "unknown flow"),
     "bad-duration": ('advance: ["${regime.session_idle}", 1s]', 'advance: ["${regime.session_idle}", 1 sec]',

@@ -66,12 +66,12 @@ class FixtureBank:
         psu_id = f"psu-{n:04d}-{uuid.uuid4().hex[:6]}"
         psu = {
             "psuId": psu_id,
-            "username": f"user{n:04d}",
+            "username": f"user{n:04d}@fixture.example",
             "password": f"pw-{secrets.token_hex(6)}",
             "email": f"user{n:04d}@fixture.example",
             "phone": f"+4915550{n:05d}",
             "apiKey": f"key-{secrets.token_hex(8)}",
-            "tags": ["fixture", f"n{n}"],
+            "channels": ["fixture", f"n{n}"],
         }
         with self.lock:
             self.psus[psu_id] = psu

@@ -31,7 +31,7 @@ cases:
       - sandbox: new_psu
       - method: POST
         url: /login
-        json: {username: "${psu.username}", password: "${psu.password}"}
+        json: {username: "${psu.email}", password: "${psu.password}"}
         capture: {token: /token, who: /psuId}
       - method: GET
         url: /me
@@ -63,7 +63,7 @@ cases:
       - sandbox: new_psu
       - method: POST
         url: /login
-        json: {username: "${psu.username}", password: "${psu.password}"}
+        json: {username: "${psu.email}", password: "${psu.password}"}
         capture:
           subject: {jwt: /idToken, claim: sub}
           scope: {jwt: /idToken, claim: scope}
@@ -75,7 +75,7 @@ cases:
           scope: ${scope}
           lifetime: ${claims.exp}
           callback: https://tpp.example/cb?requestId=r-778899&x=1
-        expect: {json: {/subject: "${psu.psuId}", /scope: accounts}, present: [/lifetime]}
+        expect: {json: {/subject: "${psu.psu_id}", /scope: accounts}, present: [/lifetime]}
         capture: {rq: {url_query: {json: /callback, param: requestId}}}
       - {method: POST, url: /reflect, json: {rq: "${rq}"}, expect: {json: {/rq: r-778899}}}
   - id: capture-pointer-fail
@@ -110,7 +110,7 @@ cases:
       - sandbox: new_psu
       - method: POST
         url: /login
-        json: {username: "${psu.username}", password: "${psu.password}"}
+        json: {username: "${psu.email}", password: "${psu.password}"}
         capture: {nothing: {jwt: /idToken, claim: nonce}}
   - id: capture-jwt-not-a-jwt-fail
     title: a value that is not a JWT
@@ -120,7 +120,7 @@ cases:
       - sandbox: new_psu
       - method: POST
         url: /login
-        json: {username: "${psu.username}", password: "${psu.password}"}
+        json: {username: "${psu.email}", password: "${psu.password}"}
         capture: {nothing: {jwt: /notAJwt, claim: sub}}
   - id: capture-url-query-fail
     title: a URL in the body without the parameter
@@ -142,8 +142,8 @@ cases:
         url: /echo
         headers: {X-Channel: "${env:ENGINE_FIXTURE_CHANNEL}"}
         json:
-          user: ${psu.username}
-          tag: ${psu.tags.0}
+          user: ${psu.email}
+          tag: ${psu.enrolled_channel}
           idle: ${regime.session_idle}
           attempts: ${regime.max_failed_attempts}
           channel: ${params.channel}
@@ -152,7 +152,7 @@ cases:
         expect:
           json:
             /headers/x-channel: web-portal-7
-            /json/user: ${psu.username}
+            /json/user: ${psu.email}
             /json/tag: fixture
             /json/idle: 300
             /json/attempts: 5
@@ -182,8 +182,8 @@ cases:
         as: other
       - method: POST
         url: /login
-        json: {username: "${psu.username}", password: "${psu.password}"}
-        expect: {json: {/psuId: "${other.psuId}"}}
+        json: {username: "${psu.email}", password: "${psu.password}"}
+        expect: {json: {/psuId: "${other.psu_id}"}}
 """
 
 PASSING = ["capture-pointer-pass", "capture-header-and-location-pass", "capture-jwt-and-url-pass", "values-pass"]

@@ -25,7 +25,7 @@ flows:
     steps:
       - method: POST
         url: /login
-        json: {username: "${args.who.username}", password: "${args.who.password}"}
+        json: {username: "${args.who.email}", password: "${args.who.password}"}
         expect: {status: 200}
         capture: {token: /token}
 cases:
@@ -86,7 +86,7 @@ cases:
       - flow: login
         with: {who: "${psu}"}
       - advance: 5m1s
-      - {method: GET, url: /me, bearer: "${token}", expect: {status: 200, json: {/username: "${psu.username}"}}}
+      - {method: GET, url: /me, bearer: "${token}", expect: {status: 200, json: {/username: "${psu.email}"}}}
   - id: otp-and-repeat
     title: OTPs from the inbox, in a loop
     requirements: [STP-4]

@@ -153,7 +153,7 @@ cases:
     steps:
       - sandbox: new_psu
       - request: getPsuClock
-        path: {psuId: "${psu.psuId}"}
+        path: {psuId: "${psu.psu_id}"}
         expect: {status: 200, schema: sandbox.openapi.yaml#/components/schemas/Clock}
       - method: POST
         url: /reflect

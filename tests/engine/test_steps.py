@@ -27,7 +27,7 @@ flows:
       - method: POST
         url: /login
         json:
-          username: ${args.who.username}
+          username: ${args.who.email}
           password: ${args.who.password}
         expect: {status: 200}
         capture: {token: /token, subject: {jwt: /idToken, claim: sub}}
@@ -38,7 +38,7 @@ flows:
         method: POST
         url: /login
         json:
-          username: ${args.who.username}
+          username: ${args.who.email}
           password: ${args.password}
         expect: {status: 200}
         capture: {token: /token}
@@ -217,7 +217,7 @@ cases:
       - method: GET
         url: /me
         bearer: ${token}
-        expect: {status: 200, json: {/username: "${psu.username}", /psuId: "${subject}"}}
+        expect: {status: 200, json: {/username: "${psu.email}", /psuId: "${subject}"}}
   - id: flow-as-pass
     title: with `as`, a flow's captures live under that name
     requirements: [STP-1]
@@ -231,7 +231,7 @@ cases:
       - method: GET
         url: /me
         bearer: ${first.token}
-        expect: {status: 200, json: {/psuId: "${alice.psuId}", /username: "${alice.username}"}}
+        expect: {status: 200, json: {/psuId: "${alice.psu_id}", /username: "${alice.email}"}}
   - id: flow-fail
     title: a failure inside a flow points at the flow's step
     requirements: [STP-10]
@@ -239,6 +239,7 @@ cases:
     steps:
       - sandbox: new_psu
       - flow: login_with
+        role: check
         with: {who: "${psu}", password: not-the-password}
   # -- sandbox ------------------------------------------------------------------------
   - id: sandbox-pass
@@ -249,15 +250,15 @@ cases:
       - sandbox: new_psu
         as: bob
       - request: getPsuClock
-        path: {psuId: "${bob.psuId}"}
+        path: {psuId: "${bob.psu_id}"}
         expect:
           status: 200
           schema: sandbox.openapi.yaml#/components/schemas/Clock
       - method: POST
         url: /login
-        json: {username: "${bob.username}", password: "${bob.password}"}
-        headers: {api-key: "${bob.apiKey}"}
-        expect: {status: 200, json: {/psuId: "${bob.psuId}"}}
+        json: {username: "${bob.email}", password: "${bob.password}"}
+        headers: {api-key: "${bob.api_key}"}
+        expect: {status: 200, json: {/psuId: "${bob.psu_id}"}}
   - id: sandbox-fail
     title: the sandbox PSU is not the one the case expects
     requirements: [SBX-1]
@@ -308,6 +309,7 @@ cases:
     steps:
       - sandbox: new_psu
       - title: marker-otp-fail-step
+        role: check
         otp: {to: "${psu.phone}", channel: sms}
   # -- repeat -------------------------------------------------------------------------
   - id: repeat-pass

@@ -88,12 +88,14 @@ cases:
     severity: warning
     steps:
       - flow: wait
+      - {method: GET, url: /echo, expect: {status: 200}}
   - id: needs-otp
     title: reads an OTP
     requirements: [STP-4]
     severity: major
     steps:
       - otp: {to: "+4915550000001"}
+        role: check
   - id: needs-sandbox-operation
     title: calls a sandbox operation by operationId
     requirements: [SBX-3]
@@ -133,7 +135,7 @@ cases:
       - sandbox: new_psu
       - method: POST
         url: /login
-        json: {username: "${psu.username}", password: "${psu.password}"}
+        json: {username: "${psu.email}", password: "${psu.password}"}
         capture: {token: /token}
       - advance: 4m59s
       - {method: GET, url: /me, bearer: "${token}", expect: {status: 200}}
@@ -228,7 +230,7 @@ def test_sandbox_that_creates_no_psu_is_broken(run_suite: Callable[..., RunOutco
     outcome = run_suite(CAPABILITIES, in_process_target(sandbox={"path": "/no-sandbox-here"}))
     case = outcome["needs-sandbox"]
     assert case.verdict == "broken"
-    assert "the sandbox did not create a PSU (SBX-1): status 404" in case.text
+    assert "the sandbox did not create a PSU (SBX-1): 404" in case.text
     assert outcome["needs-nothing"].verdict == "passed"
 
 
