@@ -5,7 +5,10 @@ Source: seed 003 (MultiPass dedicated interface). Parameters travel in the query
 `accessCode` is the authorization code and `clientId` the TPP's id.
 
 Flow: the TPP calls `POST /api/tpp/authorize` and sends the PSU to the `redirectUrl` it
-gets (the consent page); the PSU logs in there and approves a subset of the scopes;
+gets (the consent page, shaped as the source's example: `…/consent?clientId=<TPP client
+id>&x-request-id=<request id>`); the PSU logs in there and approves a subset of the scopes
+(the consent form carries the request id in the field `requestId`, the reference's own name:
+the source names no form field);
 `POST /consent` redirects to the TPP's `redirect_uri?code=…`; the TPP exchanges the code at
 `POST /api/client/token` and reads `/api/tpp/accounts`, `/api/tpp/account` and
 `/api/tpp/account/balance` with `Authorization: Bearer`.
@@ -56,6 +59,10 @@ from harness.reference.family import (
 FAMILY = "dedicated"
 SCOPES = ("account.list", "account.details", "account.balance")
 CODE_ERROR = "Entity not found or Invalid access code"
+# The consent page URL's query parameter naming the authorization request (the source's), and
+# the consent form's field carrying it (the reference's own: the source names no form field).
+REQUEST_ID_PARAM = "x-request-id"
+REQUEST_ID_FIELD = "requestId"
 SOURCE_EXPIRES_IN = 315_360_000  # the source's own example (ten years); only the DED-6 defect answers it
 
 # -- named defects: each violates exactly one rule ------------------------------------------
@@ -262,11 +269,13 @@ class DedicatedBank(FamilyBank):
         path = request.url.path
         suffix = "/api/tpp/authorize"
         prefix = path[: -len(suffix)] if path.endswith(suffix) else ""
-        consent = request.url.replace(path=f"{prefix}/consent", query=urlencode({"requestId": request_id}))
+        # The source's shape: `https://frontend_redirect.url?clientId=username__1&x-request-id=…`.
+        query = urlencode({"clientId": tpp.client_id, REQUEST_ID_PARAM: request_id})
+        consent = request.url.replace(path=f"{prefix}/consent", query=query)
         return json_response({"redirectUrl": str(consent)})
 
     async def consent_page(self, request: Request) -> Response:
-        request_id = request.query_params.get("requestId", "")
+        request_id = request.query_params.get(REQUEST_ID_PARAM, "")
         with self.lock:
             auth = self._requests.get(request_id)
             if auth is None or auth.used:
@@ -280,7 +289,7 @@ class DedicatedBank(FamilyBank):
 <html><head><meta charset="utf-8"><title>Consent</title></head><body>
 <h1>{html.escape(client_id)} asks for access to your accounts</h1>
 <form method="post" action="{html.escape(request.url.path)}">
-<input type="hidden" name="requestId" value="{html.escape(request_id)}">
+<input type="hidden" name="{REQUEST_ID_FIELD}" value="{html.escape(request_id)}">
 <label>Username <input name="username" autocomplete="username"></label><br>
 <label>Password <input type="password" name="password" autocomplete="current-password"></label><br>
 {boxes}
@@ -297,7 +306,7 @@ class DedicatedBank(FamilyBank):
             values = form.get(name)
             return values[0] if values else None
 
-        request_id = one("requestId") or ""
+        request_id = one(REQUEST_ID_FIELD) or ""
         approve = (one("approve") or "").lower()
         with self.lock:
             auth = self._requests.get(request_id)

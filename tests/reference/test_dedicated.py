@@ -42,7 +42,9 @@ def authorize(c: httpx.Client, tpp: dict[str, str], scope: str | None = ALL, **o
 
 def consent(c: httpx.Client, redirect_url: str, psu: dict[str, Any], **form: Any) -> httpx.Response:
     url = httpx.URL(redirect_url)
-    data = {"requestId": url.params["requestId"], "username": psu["username"], "password": psu["password"],
+    # The URL carries the request id as `x-request-id` (the source's name); the consent form
+    # takes it in the field `requestId` (the reference's name: the source names no form field).
+    data = {"requestId": url.params["x-request-id"], "username": psu["username"], "password": psu["password"],
             "approve": "true"}
     data.update(form)
     return c.post(url.copy_with(query=None), data={k: v for k, v in data.items() if v is not None})
@@ -128,16 +130,27 @@ def test_happy_flow_reads_the_psus_accounts(client: httpx.Client) -> None:
 
 def test_consent_page_and_state(client: httpx.Client) -> None:
     psu = new_psu(client)
-    r = authorize(client, psu["tpps"][0], state="xyz")
+    tpp = psu["tpps"][0]
+    r = authorize(client, tpp, state="xyz")
     url = r.json()["redirectUrl"]
-    assert url.startswith("http://reference.test/dedicated/consent?requestId=")
+    # The source's shape: `https://frontend_redirect.url?clientId=username__1&x-request-id=…`.
+    parsed = httpx.URL(url)
+    assert str(parsed.copy_with(query=None)) == "http://reference.test/dedicated/consent"
+    assert list(parsed.params.keys()) == ["clientId", "x-request-id"]
+    assert parsed.params["clientId"] == tpp["clientId"] and parsed.params["x-request-id"]
+    assert "requestId" not in parsed.params
+    request_id = parsed.params["x-request-id"]
+    # the page is found by `x-request-id`, the source's name, not by the former `requestId`
+    assert client.get(f"{BASE}/consent", params={"requestId": request_id}).status_code == 404
     page = client.get(url)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "account.balance" in page.text and 'name="password"' in page.text
+    # the form posts the request id in the reference's own field name (the source names none)
+    assert f'name="requestId" value="{request_id}"' in page.text
     assert location_params(consent(client, url, psu))["state"] == "xyz"
     assert client.get(url).status_code == 404  # decided: the request is used up
     assert consent(client, url, psu).status_code == 404
-    assert client.get(f"{BASE}/consent", params={"requestId": "nope"}).status_code == 404
+    assert client.get(f"{BASE}/consent", params={"x-request-id": "nope"}).status_code == 404
 
 
 @cache
