@@ -52,7 +52,7 @@ def _run(defect: str, paths: list[str], families: list[str] | None, target_name:
     """One bank (fresh app, fresh state), the relevant suites, every case once."""
     from harness.clocks import make_clock
     from harness.engine import CaseRun, RunContext
-    from harness.errors import NonCompliance, NotTestable
+    from harness.errors import NonCompliance, NotTestable, PreconditionNotMet
     from harness.redaction import Redactor
     from harness.regime import load_regime
     from harness.target import load_target
@@ -76,6 +76,8 @@ def _run(defect: str, paths: list[str], families: list[str] | None, target_name:
                 verdict, reason = "failed", str(exc).splitlines()[0]
             except NotTestable as exc:
                 verdict, reason = "not testable", str(exc)
+            except PreconditionNotMet as exc:
+                verdict, reason = "broken", str(exc).splitlines()[0]
             except Exception as exc:  # broken: target fault or harness fault
                 verdict, reason = "broken", f"{exc.__class__.__name__}: {str(exc).strip().splitlines()[-1:]}"
             result.verdicts[case.id] = verdict

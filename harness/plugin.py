@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from harness.errors import ConfigError, NonCompliance, NotTestable, TargetFault
+from harness.errors import ConfigError, NonCompliance, NotTestable, PreconditionNotMet, TargetFault
 from harness.verdicts import BROKEN, FAILED, NOT_TESTABLE, NOT_TESTABLE_PREFIX, PASSED, SKIPPED, CaseResult
 
 _SESSION = pytest.StashKey["HarnessSession"]()
@@ -178,8 +178,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         else:
             verdict = BROKEN
             value = call.excinfo.value if call.excinfo else None
-            kind = "target fault" if isinstance(value, TargetFault) else "harness fault"
-            reason = f"{kind}: " + (str(value).strip().splitlines()[-1].strip() if value else "error")
+            if isinstance(value, PreconditionNotMet):  # its first line names the step and what came back
+                reason = str(value).strip().splitlines()[0]
+            else:
+                kind = "target fault" if isinstance(value, TargetFault) else "harness fault"
+                reason = f"{kind}: " + (str(value).strip().splitlines()[-1].strip() if value else "error")
         harness = item.config.stash[_SESSION]
         report.user_properties.append(("verdict", verdict))
         report.user_properties.append(("reason", harness.redact(reason)[:500]))

@@ -28,9 +28,13 @@ HIDDEN_LABELS = ("host", "thread")
 TARGET_FAULT_MESSAGE = "harness.errors.TargetFault: "
 """How allure-pytest starts the message of a case broken by `TargetFault` (exc type: text)."""
 NOT_TESTABLE_MESSAGE = "Skipped: not testable: "
+PRECONDITION_MESSAGE = "harness.errors.PreconditionNotMet: "
+"""A setup step (new PSU, login, consent) did not work: broken, never a finding."""
 
 CATEGORIES = [
     {"name": "Non-compliance: the bank broke a rule", "matchedStatuses": ["failed"]},
+    {"name": "Precondition not met: the case never reached its rule", "matchedStatuses": ["broken"],
+     "messageRegex": "^" + re.escape(PRECONDITION_MESSAGE) + r"[\s\S]*"},
     {"name": "Target fault: the bank could not be tested", "matchedStatuses": ["broken"],
      "messageRegex": "^" + re.escape(TARGET_FAULT_MESSAGE) + r"[\s\S]*"},
     {"name": "Harness fault", "matchedStatuses": ["broken"]},

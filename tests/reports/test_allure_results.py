@@ -98,7 +98,7 @@ def test_environment_executor_and_categories(defect_run: Run) -> None:
     assert json.loads((folder / "executor.json").read_text())["buildName"] == defect_run.run_dir.name
     categories = json.loads((folder / "categories.json").read_text())
     assert categories == CATEGORIES
-    assert [c["matchedStatuses"] for c in categories] == [["failed"], ["broken"], ["broken"], ["skipped"]]
+    assert [c["matchedStatuses"] for c in categories] == [["failed"], ["broken"], ["broken"], ["broken"], ["skipped"]]
 
 
 def test_not_testable_cases_keep_their_labels(tmp_path: Path) -> None:
