@@ -188,7 +188,7 @@ def validate(files: tuple[str, ...]) -> None:
     Exit 0 when every file is valid, 2 otherwise (each error as file:line:column).
     """
     from harness.errors import ConfigError, ConfigErrors
-    from harness.loader import build_suite, is_suite_document, suite_files
+    from harness.loader import build_suite, is_library_document, is_suite_document, load_library_file, suite_files
     from harness.target import load_target
     from harness.yamlsource import load_document
 
@@ -202,6 +202,9 @@ def validate(files: tuple[str, ...]) -> None:
             if is_suite_document(doc.data):
                 suite = build_suite(doc)
                 click.echo(f"{doc.display}: ok, suite with {len(suite.cases)} case(s)")
+            elif is_library_document(doc.data):
+                flows = load_library_file(Path(path))
+                click.echo(f"{doc.display}: ok, {doc.data['library']} flow library with {len(flows)} flow(s)")
             else:
                 target = load_target(path)
                 if target.in_process:

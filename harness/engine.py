@@ -230,7 +230,9 @@ class CaseRun:
             self.state.responses[data["as"]] = observed
 
     def _send(self, step: Step, method: str, url: str, *, headers: dict[str, str], params: Any, data: Any,
-              json_body: Any, has_json: bool, follow: bool) -> Observed:
+              json_body: Any, has_json: bool, follow: bool, secrets_of: Any = None) -> Observed:
+        """One exchange, recorded as evidence. `secrets_of(body)` names the secrets of an answer
+        whose field names redaction by key cannot know (a new PSU's facts), before it is written."""
         client = self.ctx.client
         kwargs: dict[str, Any] = {"headers": headers, "follow_redirects": follow}
         if params:
@@ -262,6 +264,9 @@ class CaseRun:
                     body = jsonpointer.MISSING
         redactor = self.ctx.redactor
         redactor.harvest(body)
+        if secrets_of is not None:
+            for secret in secrets_of(body):
+                redactor.register(secret)
         location = response.headers.get("location")
         if location:
             redactor.harvest({k: v[-1] for k, v in parse_qs(urlsplit(location).query).items()})
@@ -438,7 +443,8 @@ class CaseRun:
         if self.wiring.test_psus and self.ctx.target.sandbox_for(self.suite.family) is None:
             self._take_test_user(step, scope, name)
             return
-        response = self.sandbox_call("createSandboxPsu", {}, None, step=step)
+        response = self.sandbox_call("createSandboxPsu", {}, None, step=step,
+                                     secrets_of=lambda body: _psu_secrets(facts, body, self.wiring.psu))
         if not 200 <= response.status < 300 or not isinstance(response.body, dict):
             raise PreconditionNotMet(f"precondition not met: {step.label} at {step.location}: the sandbox did not "
                                      f"create a PSU (SBX-1): {response.status} {self._body_text(response)}")
@@ -466,15 +472,11 @@ class CaseRun:
                                        for f in family_facts(self.suite.family).facts if f not in user]
 
     def _register_secrets(self, facts: Any, psu: dict[str, Any]) -> None:
-        for fact, sub in facts.secret_paths():
-            value = psu.get(fact)
-            for item in (value if isinstance(value, list) else [value]):
-                secret = item.get(sub) if sub and isinstance(item, dict) else (None if sub else item)
-                if isinstance(secret, str) and secret:
-                    self.ctx.redactor.register(secret)
+        for secret in _fact_secrets(facts, psu):
+            self.ctx.redactor.register(secret)
 
     def sandbox_call(self, op_id: str, path_params: dict[str, Any], body: Any, step: Step | None = None,
-                     params: dict[str, Any] | None = None) -> Observed:
+                     params: dict[str, Any] | None = None, secrets_of: Any = None) -> Observed:
         """One request to the sandbox control plane (new PSU, clock, inbox), recorded as evidence."""
         target = self.ctx.target
         if target.sandbox_for(self.suite.family) is None:
@@ -482,7 +484,7 @@ class CaseRun:
         method, url = target.url_for(self.suite.family, op_id, path_params)
         here = step or Step(kind="request", data={"request": op_id}, location=self.case.location)
         return self._send(here, method, url, headers=dict(target.headers), params=params, data=None,
-                          json_body=body, has_json=body is not None, follow=False)
+                          json_body=body, has_json=body is not None, follow=False, secrets_of=secrets_of)
 
     def _do_otp(self, step: Step, scope: dict[str, Any], _: str | None = None) -> None:
         spec = self._resolve(step.data["otp"], scope, step)
@@ -559,6 +561,23 @@ class CaseRun:
         raise self._not_compliant(self._finding(step, self.state.last, [Mismatch(  # type: ignore[arg-type]
             "poll", "until", f"the until condition within {attempts} attempts", f"never met (last: {history})")]),
             step, self.state.last)
+
+
+def _fact_secrets(facts: Any, psu: dict[str, Any]) -> list[str]:
+    """The credentials among a PSU's facts (`secret: true` in specs/facts)."""
+    out = []
+    for fact, sub in facts.secret_paths():
+        value = psu.get(fact)
+        for item in (value if isinstance(value, list) else [value]):
+            secret = item.get(sub) if sub and isinstance(item, dict) else (None if sub else item)
+            if isinstance(secret, (str, int)) and not isinstance(secret, bool) and str(secret):
+                out.append(str(secret))
+    return out
+
+
+def _psu_secrets(facts: Any, body: Any, mapping: Any) -> list[str]:
+    psu, _ = resolve_psu(facts, body, mapping)
+    return _fact_secrets(facts, psu)
 
 
 def wrong_code(latest: str, sent: list[str]) -> str:
