@@ -67,6 +67,7 @@ def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: s
     from harness.target import load_target
 
     suite_paths = _default_paths(paths)
+    _check_selection(requirement, family)
     try:
         target = load_target(target_name, regime=regime)
         if target.in_process:
@@ -80,6 +81,8 @@ def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: s
         if exc.__class__.__name__ == "UnknownDefect":
             _fail(str(exc))
         raise
+    if target.defaults:
+        click.echo(f"target {target.name}: not stated in the target file, so: {', '.join(target.defaults)}", err=True)
     code, message = _preflight(target, suite_paths, requirement, family, keyword, list(defect))
     if code:
         click.echo(message, err=True)
@@ -88,6 +91,22 @@ def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: s
                       requirements=requirement, families=family, report_dir=report_dir, workers=workers,
                       defects=defect, verbose=verbose, html=html)
     sys.exit(code)
+
+
+def _check_selection(requirements: tuple[str, ...], families: tuple[str, ...]) -> None:
+    """An unknown --requirement or --family is a usage error naming it, before any folder is made."""
+    import difflib
+
+    from harness import openapi
+    from harness.catalogue import catalogue
+
+    for option, given, known in (("--requirement", requirements, list(catalogue())),
+                                 ("--family", families, openapi.known_families())):
+        for name in given:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=3)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                _fail(f"{option} {name}: no such {option[2:]}{hint}; expected one of: {', '.join(known)}")
 
 
 def _preflight(target: Any, paths: list[str], requirements: tuple[str, ...], families: tuple[str, ...],
@@ -118,7 +137,7 @@ def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None,
     args = [*paths, "--target", target_name, "--harness-run-dir", str(run_dir),
             "--junitxml", str(run_dir / "junit.xml"), "-c", str(Path(__file__).with_name("run.ini")),
             "--rootdir", str(Path.cwd()), "-p", "no:cacheprovider", "-q" if not verbose else "-v",
-            "--no-header", "-rfEs"]
+            "--no-header", "-rN"]  # the harness prints its own closing table (harness/terminal.py)
     if allure:
         args += ["--alluredir", str(run_dir / "allure-results"), "--allure-no-capture"]
     if regime:
@@ -135,9 +154,15 @@ def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None,
         args += ["-n", str(workers), "--dist", "loadgroup"]
     args += extra or []
     code = int(pytest.main(args))
-    if code == 5:  # pytest: nothing collected / selected
-        click.echo("no case matched the selection", err=True)
-        code = EXIT_USAGE
+    if code in (4, 5) and not (run_dir / "summary.json").exists():
+        # pytest's usage error (a bad -k expression) or nothing selected: no run happened, and
+        # a half-written folder would read as an altered one to `verify`
+        import shutil
+
+        shutil.rmtree(run_dir, ignore_errors=True)
+        click.echo("no case matched the selection" if code == 5 else
+                   "pytest refused an option (see the message above); nothing ran", err=True)
+        return EXIT_USAGE
     click.echo(f"run folder: {run_dir}")
     if html and allure and code != EXIT_USAGE:
         from harness.audit import write_allure_html
@@ -209,7 +234,8 @@ def validate(files: tuple[str, ...]) -> None:
                 target = load_target(path)
                 if target.in_process:
                     target.app_object()
-                click.echo(f"{doc.display}: ok, target {target.name} ({', '.join(target.families)})")
+                click.echo(f"{doc.display}: ok, target {target.name} ({', '.join(target.families)})"
+                           + (f"; not stated, so: {', '.join(target.defaults)}" if target.defaults else ""))
         except ConfigErrors as exc:
             bad += len(exc.errors)
             click.echo(str(exc), err=True)

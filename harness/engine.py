@@ -424,7 +424,8 @@ class CaseRun:
 
     def flow(self, name: str) -> Flow:
         """The flow a step calls: the target's replacement of a library flow, else the suite's."""
-        return self.wiring.flows.get(name) or self.suite.flows[name]
+        flow = self.suite.flows[name]
+        return self.wiring.flows.get(name, flow) if flow.library else flow
 
     def _do_flow(self, step: Step, scope: dict[str, Any], role: str | None = None) -> None:
         flow = self.flow(step.data["flow"])

@@ -31,7 +31,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_SESSION] = HarnessSession(config)
+    session = config.stash[_SESSION] = HarnessSession(config)
+    if config.getoption("harness_run_dir") and not hasattr(config, "workerinput"):
+        from harness.terminal import VerdictReporter
+
+        config.pluginmanager.register(VerdictReporter(config, session), "psd2-harness-terminal")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -174,7 +178,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             reason = reason.removeprefix(NOT_TESTABLE_PREFIX)
         elif call.excinfo is not None and isinstance(call.excinfo.value, NonCompliance):
             verdict = FAILED
-            reason = str(call.excinfo.value).splitlines()[0]
+            reason = finding_reason(str(call.excinfo.value))
         else:
             verdict = BROKEN
             value = call.excinfo.value if call.excinfo else None
@@ -210,6 +214,17 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 _current_config: pytest.Config | None = None
+
+
+def finding_reason(finding: str) -> str:
+    """One line of a finding: where in the suite, and the first thing the bank did otherwise."""
+    lines = finding.splitlines()
+    where = next((ln.strip().split(" (step")[0] for ln in lines if ln.strip().startswith("at ")), "")
+    first = next((ln.strip()[2:] for ln in lines if ln.strip().startswith("- ")), "")
+    if not first:
+        return lines[0]
+    case_id = lines[0].split(": ", 1)[0]
+    return f"{case_id}: " + "; ".join(part for part in (where, first) if part)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -268,6 +283,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             code = EXIT_BROKEN
             write_outputs(Path(run_dir), harness, code, leaks=hits)  # the summary says so too
     session.exitstatus = code
+    from harness.terminal import EXIT_KEY
+
+    config.stash[EXIT_KEY] = code
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -83,6 +83,9 @@ class Target:
     tls: dict[str, Any] = field(default_factory=dict)
     timeouts: dict[str, float] = field(default_factory=dict)
     description: str = ""
+    defaults: tuple[str, ...] = ()
+    """Capabilities the target file does not state, as applied (`sandbox none`): said aloud by
+    `validate` and `run`, since a silent `none` makes cases not testable for no visible reason."""
 
     # -- what the target can do ------------------------------------------------------
     @property
@@ -225,6 +228,17 @@ def _build(doc: Document, regime_override: str | None) -> Target:
     if ("base_url" in data) == ("app" in data):
         errors.append(doc.error("a target needs exactly one of base_url (a bank over HTTP) or app (module:attr, "
                                 "in process)"))
+    base_url = data.get("base_url")
+    if base_url is not None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            errors.append(doc.error(f"base_url {base_url!r} is not an absolute http(s) URL; expected e.g. "
+                                    "https://sandbox.bank.example (family paths go in base_path)", ("base_url",)))
+        elif parts.username or parts.password:
+            errors.append(doc.error("base_url carries credentials (user:password@); expected them in headers as "
+                                    "${env:NAME} references (a URL is written to every report)", ("base_url",)))
     clock = data.get("clock", "per-psu" if "app" in data else "none")
     if clock == "freezegun" and "app" not in data:
         errors.append(doc.error("clock freezegun only works for an in-process app; expected per-psu, bank-wide or "
@@ -272,13 +286,15 @@ def _build(doc: Document, regime_override: str | None) -> Target:
     sandbox = data.get("sandbox", {"path": "/__sandbox"} if "app" in data else "none")
     planes = [sandbox] + [(spec or {}).get("sandbox") for spec in (data.get("families") or {}).values()]
     otp = data.get("otp", "sandbox" if any(p not in (None, "none") for p in planes) else "none")
+    defaults = tuple(f"{key} {value if isinstance(value, str) else value.get('path')}"
+                     for key, value in (("sandbox", sandbox), ("clock", clock), ("otp", otp)) if key not in data)
     return Target(
         name=data["name"], source=doc.display, families=families, base_url=data.get("base_url", "").rstrip("/") or None,
         app=data.get("app"), factory=bool(data.get("factory", False)), app_args=data.get("app_args") or {},
         headers=headers, secrets=secrets,
         sandbox_path=None if sandbox == "none" else sandbox.get("path", "/__sandbox"), clock=clock, otp=otp,
         regime=regime, tls=tls, timeouts=data.get("timeouts") or {},
-        description=data.get("description", ""),
+        description=data.get("description", ""), defaults=defaults,
     )
 
 

@@ -41,3 +41,14 @@ def test_a_planted_literal_is_named_with_its_line(tmp_path: Path) -> None:
                for e in found), found
     assert any("field '/errorCode' is not an observable of STP-1" in e for e in found), found
     assert not any("status 401" in e for e in found), found  # the status STP-1 names is fine
+
+
+def test_bundled_suites_share_their_family_library_and_copy_none_of_it() -> None:
+    from harness.loader import library, load_suites
+    from harness.paths import suites_dir
+
+    for suite in load_suites([str(suites_dir())]):
+        lib = library(suite.family)
+        assert lib, f"no flow library for {suite.family}"
+        shadowed = [name for name, flow in suite.flows.items() if name in lib and not flow.library]
+        assert not shadowed, f"{suite.path} redefines library flow(s) {shadowed}"
