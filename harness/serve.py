@@ -26,7 +26,8 @@ def print_defects() -> None:
         click.echo(f"{d.name:40} {d.rule:7} {d.description}")
 
 
-def serve(*, host: str, port: int, defects: tuple[str, ...], regime: str, list_only: bool) -> None:
+def serve(*, host: str, port: int, defects: tuple[str, ...], regime: str, list_only: bool,
+          dialect: str = "reference") -> None:
     if list_only:
         print_defects()
         return
@@ -39,7 +40,7 @@ def serve(*, host: str, port: int, defects: tuple[str, ...], regime: str, list_o
         click.echo(f"refusing to bind {host}: not a loopback address; pass --host explicitly", err=True)
         sys.exit(2)
     try:
-        app = create_app(defects, regime=regime)
+        app = create_app(defects, regime=regime, dialect=dialect)
     except (UnknownDefect, UnknownRegime) as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
@@ -55,9 +56,11 @@ def serve(*, host: str, port: int, defects: tuple[str, ...], regime: str, list_o
             for sock in srv.sockets:
                 bound = sock.getsockname()[1]
         base = f"http://{shown}:{bound}"
-        click.echo(f"reference bank (regime {regime}) on {base}" + (f", defects: {', '.join(defects)}" if defects else ""))
+        name = "reference bank" if dialect == "reference" else f"reference bank, dialect {dialect},"
+        click.echo(f"{name} (regime {regime}) on {base}" + (f", defects: {', '.join(defects)}" if defects else ""))
+        plane = "/sandbox" if dialect == "alt" else "/__sandbox"
         for family in FAMILIES:
-            click.echo(f"  {family:11} {base}/{family}   sandbox: {base}/{family}/__sandbox")
+            click.echo(f"  {family:11} {base}/{family}   sandbox: {base}/{family}{plane}")
         click.echo("Ctrl-C stops it.")
 
     original = server.startup

@@ -7,7 +7,7 @@ Starlette routes are cheap per request, which the in-process runs feel directly.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -45,16 +45,31 @@ async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"code": "METHOD_NOT_ALLOWED", "message": "method not allowed"}, status_code=405)
 
 
-def create_app(defects: Iterable[str] = (), *, regime: str = DEFAULT_REGIME, sandbox: bool = True) -> Starlette:
+DIALECTS = ("reference", "alt")
+
+
+def create_app(defects: Iterable[str] = (), *, regime: str = DEFAULT_REGIME, sandbox: bool = True,
+               dialect: str = "reference") -> Any:
     """Build a fresh reference bank (fresh state, fresh clocks).
 
     `defects` are names from the registry (`psd2-harness serve --list-defects`); an unknown
     name raises `UnknownDefect`. `sandbox=False` serves the families without their
-    control plane, as a production bank would.
+    control plane, as a production bank would. `dialect="alt"` serves the same rules with
+    every choice the contract leaves open made differently (harness/reference/alt.py):
+    the defects go to the bank underneath, so they act on alt as on the reference.
     """
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; expected one of: {', '.join(DIALECTS)}")
+    if dialect == "alt":
+        from harness.reference.alt import AltDialect
+
+        return AltDialect(_build(defects, regime, sandbox, BankClock(resolution=1)))
+    return _build(defects, regime, sandbox, BankClock())
+
+
+def _build(defects: Iterable[str], regime: str, sandbox: bool, clock: BankClock) -> Starlette:
     active = ActiveDefects(defects)
     limits = load_regime(regime)
-    clock = BankClock()
     banks: dict[str, FamilyBank] = {}
     mounts = []
     for name, cls in _family_classes().items():

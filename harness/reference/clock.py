@@ -4,27 +4,55 @@ Only these objects read system time, and they read it through `time.time()`, so 
 the bank's clock (the sandbox plane) and freezing it (freezegun, in process) both work.
 Each PSU has its own clock layered on the bank-wide clock: advancing the bank moves every
 PSU, advancing a PSU moves only that PSU (SBX-3).
+
+`resolution` is how finely a clock counts: `0` (the reference dialect) reads system time
+as it is; `1` (the `alt` dialect, harness/reference/alt.py) counts whole seconds, as many
+real banks do. A whole-second clock counts the whole seconds elapsed since *it* started,
+from the whole second it started in: its readings are whole numbers, every jump of N
+seconds moves it by exactly N, and a reading taken within the same real second as the
+clock's start is exact. Flooring the epoch time instead would make two readings that are
+299.01 s apart differ by 300 whenever a second boundary falls between them, so a rule
+probed "at N - 1 s" could be refused for a reason no case controls; counting from the
+clock's own start (a PSU's clock starts with the PSU) keeps a case's readings exact for
+as long as the case spends less than a second of real time, which in-process cases do.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+
+def _count(exact: float, start: float, resolution: int) -> float:
+    """`exact` as a clock of this resolution that started at `start` reads it."""
+    if not resolution:
+        return exact
+    origin = math.floor(start / resolution) * resolution
+    return origin + math.floor((exact - start) / resolution) * resolution
 
 
 class BankClock:
     """The bank-wide clock: system time plus an offset that only grows."""
 
-    def __init__(self) -> None:
+    def __init__(self, resolution: int = 0) -> None:
+        if resolution < 0:
+            raise ValueError("a clock's resolution is 0 (exact) or a whole number of seconds")
+        self.resolution = resolution
         self._offset = 0
+        self._start = time.time()
         self._lock = threading.Lock()
 
-    def time(self) -> float:
+    def exact(self) -> float:
+        """System time plus the offset, at full precision (what PSU clocks count from)."""
         return time.time() + self._offset
 
+    def time(self) -> float:
+        return _count(self.exact(), self._start, self.resolution)
+
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.time(), tz=timezone.utc)
+        return datetime.fromtimestamp(self.time(), tz=UTC)
 
     def advance(self, seconds: int) -> None:
         if seconds < 0:
@@ -34,18 +62,22 @@ class BankClock:
 
 
 class PsuClock:
-    """One PSU's clock: the bank's time plus this PSU's own offset."""
+    """One PSU's clock: the bank's time plus this PSU's own offset, at the bank's resolution."""
 
     def __init__(self, bank: BankClock) -> None:
         self._bank = bank
         self._offset = 0
+        self._start = bank.exact()
         self._lock = threading.Lock()
 
+    def exact(self) -> float:
+        return self._bank.exact() + self._offset
+
     def time(self) -> float:
-        return self._bank.time() + self._offset
+        return _count(self.exact(), self._start, self._bank.resolution)
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.time(), tz=timezone.utc)
+        return datetime.fromtimestamp(self.time(), tz=UTC)
 
     def advance(self, seconds: int) -> None:
         if seconds < 0:
@@ -56,4 +88,4 @@ class PsuClock:
 
 def isoformat(moment: datetime) -> str:
     """RFC 3339 in UTC with a `Z`, the form every family answers with."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
