@@ -42,7 +42,12 @@ def _request_body(request: httpx.Request, redactor: Redactor) -> Any:
         from urllib.parse import parse_qsl
 
         return redactor.form(dict(parse_qsl(text, keep_blank_values=True)))
-    return redactor.text(text[:BODY_LIMIT])
+    return _cut(redactor.text(text))
+
+
+def _cut(redacted: str) -> str:
+    """Cut only after redaction: a secret that straddled the cut would leave its head behind."""
+    return redacted if len(redacted) <= BODY_LIMIT else redacted[:BODY_LIMIT] + f"... ({len(redacted)} characters)"
 
 
 def _response_body(exchange: Exchange, redactor: Redactor) -> Any:
@@ -52,7 +57,7 @@ def _response_body(exchange: Exchange, redactor: Redactor) -> Any:
         return redactor.json(exchange.body)
     assert exchange.response is not None
     text = exchange.response.text
-    return redactor.text(text[:BODY_LIMIT]) + ("..." if len(text) > BODY_LIMIT else "")
+    return _cut(redactor.text(text))
 
 
 def record(exchange: Exchange, redactor: Redactor) -> dict[str, Any]:

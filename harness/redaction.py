@@ -18,14 +18,21 @@ from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 MASK = "«redacted»"
 MIN_SECRET_LENGTH = 6
+"""Values this long or longer are masked wherever they appear, even inside longer text."""
+MIN_SHORT_SECRET = 3
+"""A secret the run was given (an env value, a PSU's credential, an OTP) shorter than
+MIN_SECRET_LENGTH is masked where it stands as a whole token; one of fewer characters than
+this cannot be told from ordinary data and is masked by its key only."""
 
 SECRET_KEY = re.compile(
     r"(?i)(^|[-_.])?(authorization|cookie|api[-_]?key|apikey|passw(or)?d|secret|otp|code|token|jwt|"
     r"credential|assertion|session)([-_.]|$)?"
 )
-"""Field names whose values are secret. `code` also matches error codes, see `_is_error_code`."""
+"""Field names whose values are secret, whatever the value looks like. The one exception is a
+`code` beside a `message` (an error envelope: `{"code": "PSD2_SCA_REQUIRED", "message": ...}`),
+see `_secret_in`."""
 
-_ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_ENVELOPE_KEYS = frozenset({"message", "text", "type", "category", "description", "detail"})
 _NOT_SECRET_KEYS = {"errorcode", "code_challenge_method", "tokentype", "token_type", "channel", "expiresin",
                     "expires_in", "source", "method", "status", "scope"}
 
@@ -38,9 +45,15 @@ def is_secret_key(name: str) -> bool:
     return bool(SECRET_KEY.search(name))
 
 
-def _is_error_code(value: Any) -> bool:
-    """`{"code": "PSD2_SCA_REQUIRED"}` is evidence, not a secret; OTPs and auth codes are not UPPER_SNAKE."""
-    return isinstance(value, str) and bool(_ERROR_CODE.match(value))
+def _secret_in(mapping: Mapping[str, Any], key: str) -> bool:
+    """Whether `mapping[key]` is secret: by its name, unconditionally, except the `code` of an
+    error envelope (an inbox message `{channel, to, code, sentAt}` holds an OTP: secret)."""
+    if not is_secret_key(key):
+        return False
+    return not (key.lower() == "code" and any(k in _ENVELOPE_KEYS for k in mapping))
+
+
+_SHORT = re.compile(r"(?!)")
 
 
 class Redactor:
@@ -51,6 +64,10 @@ class Redactor:
         self._lock = threading.Lock()
         self._index: dict[str, tuple[str, ...]] = {}
         """The first MIN_SECRET_LENGTH characters of each value -> the values, longest first."""
+        self._short: set[str] = set()
+        """Values shorter than MIN_SECRET_LENGTH (a PIN, a 5-character key): masked where they
+        stand as a whole token, not inside longer runs of letters and digits."""
+        self._short_pattern: re.Pattern[str] = _SHORT
         for value in secrets:
             self.register(value)
 
@@ -58,13 +75,25 @@ class Redactor:
     def values(self) -> frozenset[str]:
         return frozenset(self._values)
 
-    def register(self, value: Any) -> None:
-        """Remember a secret value (and its URL-encoded forms) for redaction by value."""
-        if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
-            if isinstance(value, (int,)) and not isinstance(value, bool) and len(str(value)) >= MIN_SECRET_LENGTH:
-                value = str(value)
-            else:
+    def register(self, value: Any, short: bool = True) -> None:
+        """Remember a secret value (and its URL-encoded forms) for redaction by value.
+
+        `short=False` (values harvested by key from answers, where counters and flags stand
+        under secret-sounding names) keeps only values of MIN_SECRET_LENGTH or more."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            return
+        if len(value) < MIN_SECRET_LENGTH:
+            if not short or len(value) < MIN_SHORT_SECRET:
                 return
+            with self._lock:
+                if value not in self._short:
+                    self._short.add(value)
+                    self._values.add(value)
+                    alternatives = "|".join(re.escape(v) for v in sorted(self._short, key=len, reverse=True))
+                    self._short_pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+            return
         forms = {value, quote(value, safe=""), quote_plus(value, safe="")}
         with self._lock:
             if forms <= self._values:
@@ -74,18 +103,17 @@ class Redactor:
                 self._index[head] = tuple(sorted({*self._index.get(head, ()), form}, key=len, reverse=True))
             self._values |= forms
 
-    def harvest(self, value: Any, key: str = "", under_secret: bool = False) -> None:
+    def harvest(self, value: Any, secret: bool = False) -> None:
         """Register every value found under a secret key anywhere inside `value`; everything
         below a secret key counts (`credentials: {key: ...}` names its secret `key`)."""
-        secret = under_secret or bool(key and is_secret_key(key))
         if isinstance(value, dict):
             for k, v in value.items():
-                self.harvest(v, str(k), secret)
+                self.harvest(v, secret or _secret_in(value, str(k)))
         elif isinstance(value, list):
             for item in value:
-                self.harvest(item, key, secret)
-        elif secret and value is not None and not isinstance(value, bool) and not _is_error_code(value):
-            self.register(value if isinstance(value, str) else str(value))
+                self.harvest(item, secret)
+        elif secret and value is not None and not isinstance(value, bool):
+            self.register(value if isinstance(value, str) else str(value), short=False)
 
     def text(self, text: str) -> str:
         """Replace every registered value inside `text` (leftmost, longest first).
@@ -94,6 +122,8 @@ class Redactor:
         registers a thousand or more, and one alternation regex recompiled after each
         registration cost more than the rest of the run together.
         """
+        if self._short and text:
+            text = self._short_pattern.sub(MASK, text)
         index = self._index
         if not index or not text or len(text) < MIN_SECRET_LENGTH:
             return text
@@ -117,15 +147,14 @@ class Redactor:
         out.append(text[last:])
         return "".join(out)
 
-    def json(self, value: Any, key: str = "", under_secret: bool = False) -> Any:
+    def json(self, value: Any, secret: bool = False) -> Any:
         """A redacted copy of a JSON value: secret keys masked (with all they hold),
         registered values replaced."""
-        secret = under_secret or bool(key and is_secret_key(key))
         if isinstance(value, dict):
-            return {k: self.json(v, str(k), secret) for k, v in value.items()}
+            return {k: self.json(v, secret or _secret_in(value, str(k))) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.json(v, key, secret) for v in value]
-        if secret and value is not None and not _is_error_code(value) and not isinstance(value, bool):
+            return [self.json(v, secret) for v in value]
+        if secret and value is not None and not isinstance(value, bool):
             return MASK
         if isinstance(value, str):
             return self.text(value)
@@ -165,7 +194,7 @@ class Redactor:
         for piece in text.split("&"):
             key, sep, value = piece.partition("=")
             decoded = unquote_plus(value)
-            if sep and is_secret_key(unquote_plus(key)) and not _is_error_code(decoded):
+            if sep and is_secret_key(unquote_plus(key)) and decoded:
                 self.register(decoded)
                 self.register(value)
                 piece = f"{key}={MASK}"
@@ -173,4 +202,4 @@ class Redactor:
         return "&".join(pieces)
 
     def form(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: (MASK if is_secret_key(k) and not _is_error_code(v) else self.text(str(v))) for k, v in fields.items()}
+        return {k: (MASK if is_secret_key(k) else self.text(str(v))) for k, v in fields.items()}

@@ -34,12 +34,19 @@ def test_registration_keeps_every_encoded_form() -> None:
 
 def test_short_values_and_non_strings() -> None:
     r = Redactor()
-    r.register("12345")  # too short: masking it would shred the evidence
+    r.register("12345")  # a 5-digit OTP or PIN: masked where it stands as a whole token
+    r.register("k3y")
+    r.register("ab")  # two characters cannot be told from data: masked by key only
     r.register(True)
     r.register(None)
     r.register(654321)  # a numeric OTP
-    assert r.values == {"654321"}
-    assert r.text("code 654321, id 12345") == f"code {MASK}, id 12345"
+    assert r.values == {"654321", "12345", "k3y"}
+    assert r.text("code 654321, id 12345, key=k3y") == f"code {MASK}, id {MASK}, key={MASK}"
+    # not inside a longer run of letters and digits: a timestamp or an id keeps its digits
+    assert r.text("at 1234567890 and k3yboard") == "at 1234567890 and k3yboard"
+    assert r.json({"password": "ab", "note": "12345"}) == {"password": MASK, "note": MASK}
+    r.harvest({"otpAttempts": 1, "sessionCount": 42})  # harvested by key: short values are no secrets
+    assert r.text("1 of 42") == "1 of 42"
 
 
 def test_longest_value_wins_and_metacharacters_are_literal() -> None:
@@ -50,17 +57,24 @@ def test_longest_value_wins_and_metacharacters_are_literal() -> None:
 def test_harvest_registers_values_under_secret_keys_anywhere() -> None:
     r = Redactor()
     r.harvest({"data": {"accessToken": "tok-123456"}, "items": [{"otp": "987654"}], "errorCode": "SCA_REQUIRED",
-               "code": "PSD2_SCA_REQUIRED", "name": "not-a-secret", "password": 12345678})
-    assert {"tok-123456", "987654", "12345678"} <= r.values
+               "messages": [{"code": "PSD2_SCA_REQUIRED", "message": "SCA required", "type": "ERROR"}],
+               "name": "not-a-secret", "password": 12345678, "grant": {"code": "AUTHCODE1X"},
+               "credentials": {"key": "ABCDEF123456"}})
+    # by key, whatever the value looks like: upper-case codes and keys too, and all below a secret key
+    assert {"tok-123456", "987654", "12345678", "AUTHCODE1X", "ABCDEF123456"} <= r.values
+    # the code of an error envelope (beside its message) is evidence, not a secret
     assert "PSD2_SCA_REQUIRED" not in r.values and "not-a-secret" not in r.values
 
 
 def test_json_masks_by_key_and_by_value() -> None:
     r = Redactor([SECRET])
-    body = {"token": "t", "code": "PSD2_SCA_REQUIRED", "otpSent": True, "token_type": "Bearer",
-            "nested": [{"password": "p", "note": f"was {SECRET}"}], "expiresIn": 300, "otp": None}
-    assert r.json(body) == {"token": MASK, "code": "PSD2_SCA_REQUIRED", "otpSent": True, "token_type": "Bearer",
-                            "nested": [{"password": MASK, "note": f"was {MASK}"}], "expiresIn": 300, "otp": None}
+    body = {"token": "t", "code": "PSD2_SCA_REQUIRED", "message": "m", "otpSent": True, "token_type": "Bearer",
+            "nested": [{"password": "p", "note": f"was {SECRET}"}], "expiresIn": 300, "otp": None,
+            "inbox": [{"channel": "sms", "to": "+1", "code": "ABC123", "sentAt": "t"}]}
+    assert r.json(body) == {"token": MASK, "code": "PSD2_SCA_REQUIRED", "message": "m", "otpSent": True,
+                            "token_type": "Bearer", "nested": [{"password": MASK, "note": f"was {MASK}"}],
+                            "expiresIn": 300, "otp": None,
+                            "inbox": [{"channel": "sms", "to": "+1", "code": MASK, "sentAt": "t"}]}
     assert body["token"] == "t", "json() returns a copy"
 
 
