@@ -123,6 +123,35 @@ def _preflight(target: Any, paths: list[str], requirements: tuple[str, ...], fam
     return preflight(target, suites, cases, defects)
 
 
+_OUTSIDE_SETTINGS = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+
+
+def _sealed_pytest(args: list[str], *, allure: bool, workers: int) -> int:
+    """pytest with nothing from outside the harness: no PYTEST_ADDOPTS, no plugin the
+    environment auto-loads, no conftest.py (one beside a bank's suites could turn verdicts
+    green), no ini file but the harness's own. The plugins a run needs are named here."""
+    import os
+
+    import pytest
+
+    sealed = [*args, "--noconftest", "-p", "harness.plugin"]
+    if allure:
+        sealed += ["-p", "allure_pytest.plugin"]
+    if workers:
+        sealed += ["-p", "xdist.plugin"]
+    saved = {name: os.environ.pop(name) for name in _OUTSIDE_SETTINGS if name in os.environ}
+    autoload = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        return int(pytest.main(sealed))
+    finally:
+        os.environ.update(saved)
+        if autoload is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = autoload
+
+
 def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None, keyword: str | None = None,
                requirements: tuple[str, ...] = (), families: tuple[str, ...] = (), report_dir: str = "reports",
                workers: int = 0, defects: tuple[str, ...] = (), verbose: bool = False,
@@ -153,7 +182,7 @@ def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None,
     if workers:
         args += ["-n", str(workers), "--dist", "loadgroup"]
     args += extra or []
-    code = int(pytest.main(args))
+    code = _sealed_pytest(args, allure=allure, workers=workers)
     if code in (4, 5) and not (run_dir / "summary.json").exists():
         # pytest's usage error (a bad -k expression) or nothing selected: no run happened, and
         # a half-written folder would read as an altered one to `verify`

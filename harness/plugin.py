@@ -100,7 +100,9 @@ def _markers(suite: Any, case: Any, session: "HarnessSession") -> list[Any]:
         except Exception:  # a bad target is reported by the session, not by every case's labels
             regime = None
         markers = case_markers(suite, case, regime)
-    if case.moves_time and session.target_clock() == "bank-wide":
+    if session.target_clock() == "bank-wide":
+        # a jump of the one clock lands on every case running beside it: with a bank-wide
+        # clock every case runs on one worker, in order (moving or not, each reads that clock)
         markers.append(pytest.mark.xdist_group("bank-wide-clock"))
     return markers
 

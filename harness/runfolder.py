@@ -94,6 +94,7 @@ def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | Non
         "ended": _iso(ended),
         "counts": summary["counts"],
         "exit_code": code,
+        "pytest_args": [harness.redact(str(a)) for a in harness.config.invocation_params.args],
     }
     (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     _write_report_files(run_dir, harness, summary, manifest)

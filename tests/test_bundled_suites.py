@@ -105,3 +105,33 @@ def test_list_requirements_shows_every_requirement_with_its_cases() -> None:
     assert "NO CASE" not in result.output
     for rid in catalogue():
         assert re.search(rf"^{re.escape(rid)}\s", result.output, flags=re.M), rid
+
+
+def _served_example(tmp_path: Path, served: str, **changes: str) -> Path:
+    """examples/served-reference.yaml (the README's worked target) pointed at this test's port."""
+    text = (ROOT / "examples" / "served-reference.yaml").read_text(encoding="utf-8")
+    text = text.replace("base_url: http://127.0.0.1:8000", f"base_url: {served}")
+    for key, value in changes.items():
+        text = re.sub(rf"^{key}: .*$", f"{key}: {value}", text, flags=re.M)
+    target = tmp_path / "served-example.yaml"
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def test_the_readme_served_target_passes_doctor(tmp_path: Path, served: str) -> None:
+    from harness.doctor import diagnose
+    from harness.loader import load_suites
+    from harness.paths import suites_dir
+    from harness.target import load_target
+
+    report = diagnose(load_target(_served_example(tmp_path, served)), load_suites([str(suites_dir())]))
+    assert report.exit_code == 0, [f"{c.status} {c.family}: {c.what}" for c in report.checks if c.status != "ok"]
+
+
+def test_a_bank_wide_clock_with_two_workers_gives_no_false_verdict(tmp_path: Path, served: str,
+                                                                    reference_verdicts: dict[str, str]) -> None:
+    """Every jump of the one clock lands on every case beside it: with a bank-wide clock the
+    cases run on one worker, so `-n 2` gives the serial verdicts."""
+    target = _served_example(tmp_path, served, clock="bank-wide")
+    code, verdicts, _ = _verdicts(tmp_path, str(target), workers=2)
+    assert (code, verdicts) == (0, reference_verdicts)
