@@ -58,9 +58,10 @@ def main() -> None:
 @click.option("--defect", multiple=True, help="Start the in-process reference bank with this defect (repeatable).")
 @click.option("-v", "--verbose", is_flag=True, help="One line per case.")
 @click.option("--html", is_flag=True, help="Also write report.html (Allure 3 single file; needs Node.js).")
+@click.option("--allow-app", is_flag=True, help="Allow the target file's in-process app: (importing it runs its code).")
 def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: str | None,
         requirement: tuple[str, ...], family: tuple[str, ...], report_dir: str, workers: int,
-        defect: tuple[str, ...], verbose: bool, html: bool) -> None:
+        defect: tuple[str, ...], verbose: bool, html: bool, allow_app: bool) -> None:
     """Run conformance suites (default: every bundled suite) against a target."""
     from harness.errors import ConfigError
     from harness.loader import load_suites
@@ -69,7 +70,7 @@ def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: s
     suite_paths = _default_paths(paths)
     _check_selection(requirement, family)
     try:
-        target = load_target(target_name, regime=regime)
+        target = load_target(target_name, regime=regime, allow_app=allow_app)
         if target.in_process:
             target.app_object()
         load_suites(suite_paths)
@@ -83,13 +84,16 @@ def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: s
         raise
     if target.defaults:
         click.echo(f"target {target.name}: not stated in the target file, so: {', '.join(target.defaults)}", err=True)
-    code, message = _preflight(target, suite_paths, requirement, family, keyword, list(defect))
+    try:
+        code, message = _preflight(target, suite_paths, requirement, family, keyword, list(defect))
+    except ConfigError as exc:  # an app factory that refuses its app_args, for one
+        _fail(str(exc))
     if code:
         click.echo(message, err=True)
         sys.exit(code)
     code = run_pytest(suite_paths, target_name=target_name, regime=regime, keyword=keyword,
                       requirements=requirement, families=family, report_dir=report_dir, workers=workers,
-                      defects=defect, verbose=verbose, html=html)
+                      defects=defect, verbose=verbose, html=html, allow_app=allow_app)
     sys.exit(code)
 
 
@@ -155,8 +159,9 @@ def _sealed_pytest(args: list[str], *, allure: bool, workers: int) -> int:
 def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None, keyword: str | None = None,
                requirements: tuple[str, ...] = (), families: tuple[str, ...] = (), report_dir: str = "reports",
                workers: int = 0, defects: tuple[str, ...] = (), verbose: bool = False,
-               allure: bool = True, extra: list[str] | None = None, html: bool = False) -> int:
-    """Call pytest on the suites with the harness plugin; returns the harness exit code."""
+               allure: bool = True, extra: list[str] | None = None, html: bool = False, allow_app: bool = True) -> int:
+    """Call pytest on the suites with the harness plugin; returns the harness exit code.
+    `allow_app`: the target file's in-process app may be imported (the CLI asks for --allow-app)."""
     import pytest
 
     from harness.runfolder import create_run_dir
@@ -171,6 +176,8 @@ def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None,
         args += ["--alluredir", str(run_dir / "allure-results"), "--allure-no-capture"]
     if regime:
         args += ["--regime", regime]
+    if allow_app:
+        args += ["--harness-allow-app"]
     if keyword:
         args += ["-k", keyword]
     for rid in requirements:
@@ -209,7 +216,8 @@ Exit codes:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--target", "target_name", required=True, help="A target file, or a built-in target name.")
 @click.option("--family", multiple=True, help="Only suites of this API family (repeatable).")
-def doctor(paths: tuple[str, ...], target_name: str, family: tuple[str, ...]) -> None:
+@click.option("--allow-app", is_flag=True, help="Allow the target file's in-process app: (importing it runs its code).")
+def doctor(paths: tuple[str, ...], target_name: str, family: tuple[str, ...], allow_app: bool) -> None:
     """Check a target's wiring for the selected suites (default: all bundled) in seconds.
 
     Probes the base URL, every operation the suites use (at its mapped method and path),
@@ -222,13 +230,16 @@ def doctor(paths: tuple[str, ...], target_name: str, family: tuple[str, ...]) ->
     from harness.target import load_target
 
     try:
-        target = load_target(target_name)
+        target = load_target(target_name, allow_app=allow_app)
         if target.in_process:
             target.app_object()
         suites = [s for s in load_suites(_default_paths(paths)) if not family or s.family in family]
     except ConfigError as exc:
         _fail(str(exc))
-    report = diagnose(target, suites)
+    try:
+        report = diagnose(target, suites)
+    except ConfigError as exc:
+        _fail(str(exc))
     for line in report.lines():
         click.echo(line)
     sys.exit(report.exit_code)
@@ -260,10 +271,9 @@ def validate(files: tuple[str, ...]) -> None:
                 flows = load_library_file(Path(path))
                 click.echo(f"{doc.display}: ok, {doc.data['library']} flow library with {len(flows)} flow(s)")
             else:
-                target = load_target(path)
-                if target.in_process:
-                    target.app_object()
+                target = load_target(path)  # never imports app: (a target file is data)
                 click.echo(f"{doc.display}: ok, target {target.name} ({', '.join(target.families)})"
+                           + (f"; app {target.app} not imported" if target.in_process else "")
                            + (f"; not stated, so: {', '.join(target.defaults)}" if target.defaults else ""))
         except ConfigErrors as exc:
             bad += len(exc.errors)
@@ -319,7 +329,9 @@ Exit codes:
 @click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Also write the matrix as JSON.")
 @click.option("--target", "target_name", default="reference", show_default=True,
               help="An in-process app factory that takes defects: reference, or reference-alt (the second dialect).")
-def matrix(paths: tuple[str, ...], workers: int, only: tuple[str, ...], json_out: str | None, target_name: str) -> None:
+@click.option("--allow-app", is_flag=True, help="Allow the target file's in-process app: (importing it runs its code).")
+def matrix(paths: tuple[str, ...], workers: int, only: tuple[str, ...], json_out: str | None, target_name: str,
+           allow_app: bool) -> None:
     """The defect matrix: run the suites against the reference bank with each defect alone.
 
     Proves that every conformance case can fail and that every defect is caught by a case
@@ -327,7 +339,8 @@ def matrix(paths: tuple[str, ...], workers: int, only: tuple[str, ...], json_out
     """
     from harness.matrix import main as run_matrix
 
-    sys.exit(run_matrix(_default_paths(paths), workers=workers, only=only, json_out=json_out, target=target_name))
+    sys.exit(run_matrix(_default_paths(paths), workers=workers, only=only, json_out=json_out, target=target_name,
+                        allow_app=allow_app))
 
 
 @main.command()

@@ -48,7 +48,8 @@ def _suites(paths: tuple[str, ...]) -> list:
     return load_suites(paths)
 
 
-def _run(defect: str, paths: list[str], families: list[str] | None, target_name: str = "reference") -> RunResult:
+def _run(defect: str, paths: list[str], families: list[str] | None, target_name: str = "reference",
+         allow_app: bool = False) -> RunResult:
     """One bank (fresh app, fresh state), the relevant suites, every case once."""
     from harness.clocks import make_clock
     from harness.engine import CaseRun, RunContext
@@ -58,7 +59,7 @@ def _run(defect: str, paths: list[str], families: list[str] | None, target_name:
     from harness.target import load_target
 
     started = time.perf_counter()
-    target = load_target(target_name)
+    target = load_target(target_name, allow_app=allow_app)
     client = target.build_client([] if defect == COMPLIANT else [defect])
     counter = {"n": 0}
     client.event_hooks["request"].append(lambda request: counter.__setitem__("n", counter["n"] + 1))
@@ -137,7 +138,8 @@ class Matrix:
                                                                      if r in order else len(order))]
 
 
-def build(paths: list[str], workers: int = 0, only: Iterable[str] = (), target: str = "reference") -> Matrix:
+def build(paths: list[str], workers: int = 0, only: Iterable[str] = (), target: str = "reference",
+          allow_app: bool = False) -> Matrix:
     from harness.loader import load_suites
     from harness.reference.defects import all_defects
 
@@ -150,17 +152,17 @@ def build(paths: list[str], workers: int = 0, only: Iterable[str] = (), target: 
                                   for name in chosen]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_run, name, paths, fams, target) for name, fams in jobs]
+            futures = [pool.submit(_run, name, paths, fams, target, allow_app) for name, fams in jobs]
             results = [f.result() for f in futures]
     else:
-        results = [_run(name, paths, fams, target) for name, fams in jobs]
+        results = [_run(name, paths, fams, target, allow_app) for name, fams in jobs]
     compliant, runs = results[0], {r.defect: r for r in results[1:]}
     return Matrix(cases=cases, compliant=compliant, runs=runs, defects={n: defects[n].rule for n in chosen},
                   complete=len(chosen) == len(defects))
 
 
 def main(paths: list[str], *, workers: int = 0, only: Iterable[str] = (), json_out: str | None = None,
-         target: str = "reference") -> int:
+         target: str = "reference", allow_app: bool = False) -> int:
     from harness.errors import ConfigError
     from harness.reference.defects import REGISTRY, all_defects
 
@@ -177,7 +179,7 @@ def main(paths: list[str], *, workers: int = 0, only: Iterable[str] = (), json_o
             click.echo(f"target {target!r} is not an app factory: the matrix needs a bank it can start with each "
                        "defect (reference, reference-alt, or an in-process factory of your own)", err=True)
             return 2
-        matrix = build(paths, workers, only, target)
+        matrix = build(paths, workers, only, target, allow_app)
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         return 2

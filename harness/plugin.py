@@ -28,6 +28,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reference-defect", action="append", default=[],
                     help="start an in-process app factory with this named defect (the defect matrix)")
     group.addoption("--harness-run-dir", default=None, help="write summary.json/md and manifest.json here")
+    group.addoption("--harness-allow-app", action="store_true", default=False,
+                    help="allow a target file's in-process app: (importing it runs its code)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -321,7 +323,8 @@ class HarnessSession:
         if self._target is None:
             from harness.target import load_target
 
-            self._target = load_target(self.target_name, regime=self.config.getoption("regime"))
+            self._target = load_target(self.target_name, regime=self.config.getoption("regime"),
+                                       allow_app=self.config.getoption("harness_allow_app"))
         return self._target
 
     def target_clock(self) -> str:

@@ -83,6 +83,9 @@ class Target:
     tls: dict[str, Any] = field(default_factory=dict)
     timeouts: dict[str, float] = field(default_factory=dict)
     description: str = ""
+    allow_app: bool = False
+    """Whether `app:` may be imported: a built-in target, or the user said so (--allow-app).
+    Importing a module runs its code; a target file is data until its user allows that."""
     defaults: tuple[str, ...] = ()
     """Capabilities the target file does not state, as applied (`sandbox none`): said aloud by
     `validate` and `run`, since a silent `none` makes cases not testable for no visible reason."""
@@ -163,6 +166,10 @@ class Target:
 
     def app_object(self) -> Any:
         """The object `app:` names (the app, or its factory); a ConfigError if it cannot be imported."""
+        if not self.allow_app:
+            raise ConfigError(f"target {self.name!r} names an in-process app ({self.app}): importing it runs that "
+                              "module's code, so it is not done unless you allow it; expected --allow-app (run, "
+                              "doctor, matrix) or the pytest option --harness-allow-app", Location(self.source))
         module_name, _, attr = (self.app or "").partition(":")
         try:
             obj: Any = importlib.import_module(module_name)
@@ -171,6 +178,10 @@ class Target:
         except (ImportError, AttributeError) as exc:
             raise ConfigError(f"cannot load app {self.app!r} ({exc}); expected module:attribute of an ASGI/WSGI app",
                               Location(self.source)) from None
+        if not callable(obj) or (not self.factory and not _is_app(obj)):
+            raise ConfigError(f"{self.app!r} is not an ASGI or WSGI app{' factory' if self.factory else ''}; expected "
+                              "module:attribute of one (factory: true for a function that returns it)",
+                              Location(self.source))
         return obj
 
     def load_app(self, defects: list[str] | None = None) -> Any:
@@ -181,7 +192,14 @@ class Target:
                 kwargs["regime"] = self.regime  # an in-process bank runs the regime the run checks
             if defects:
                 kwargs["defects"] = list(kwargs.get("defects", [])) + list(defects)
-            obj = obj(**kwargs)
+            try:
+                obj = obj(**kwargs)
+            except TypeError as exc:
+                raise ConfigError(f"app factory {self.app!r} does not take app_args {sorted(kwargs)} ({exc}); "
+                                  "expected the keyword arguments it accepts", Location(self.source)) from None
+            if not _is_app(obj):
+                raise ConfigError(f"app factory {self.app!r} returned {type(obj).__name__}, not an ASGI or WSGI app",
+                                  Location(self.source))
         elif defects:
             raise ConfigError("defects can only be injected into an app factory (factory: true)", Location(self.source))
         return obj
@@ -197,6 +215,20 @@ class Target:
         return ctx
 
 
+def _is_app(obj: Any) -> bool:
+    """An ASGI app (async, called with scope, receive, send) or a WSGI app (environ, start_response)."""
+    if not callable(obj) or isinstance(obj, type):
+        return False
+    if _is_asgi(obj):
+        return True
+    try:
+        params = [p for p in inspect.signature(obj).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):  # a builtin such as os.system: no app
+        return False
+    return len(params) == 2
+
+
 def _is_asgi(app: Any) -> bool:
     call = app if inspect.isfunction(app) else getattr(app, "__call__", None)  # noqa: B004 (the method itself)
     return inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(app)
@@ -204,8 +236,9 @@ def _is_asgi(app: Any) -> bool:
 
 # -- loading -------------------------------------------------------------------------------
 
-def load_target(name_or_path: str | Path, *, regime: str | None = None) -> Target:
-    """The target named (built-in) or read from a file; raises `ConfigErrors` with locations."""
+def load_target(name_or_path: str | Path, *, regime: str | None = None, allow_app: bool = False) -> Target:
+    """The target named (built-in) or read from a file; raises `ConfigErrors` with locations.
+    `allow_app`: a target file's `app:` may be imported (built-in targets always may)."""
     text = str(name_or_path)
     path = BUILTIN.get(text, Path(text))
     doc = load_document(path)
@@ -214,7 +247,9 @@ def load_target(name_or_path: str | Path, *, regime: str | None = None) -> Targe
     errors = validate(doc, "target.schema.json")
     if errors:
         raise ConfigErrors(errors)
-    return _build(doc, regime)
+    target = _build(doc, regime)
+    target.allow_app = allow_app or text in BUILTIN
+    return target
 
 
 _MAPS = ("operations", "header_names", "pointers", "schemas", "url_params", "psu")

@@ -113,12 +113,10 @@ def _target_cases(tmp_path: Path) -> dict[str, tuple[str, str, str]]:
         "a-folder": ("folder.yaml", "folder.yaml", "cannot read file|no YAML file found"),
         "unknown-key": ("typo.yaml", "typo.yaml:6:", "unknown key 'clokc'"),
         "yaml-syntax": ("syntax.yaml", "syntax.yaml:3:", "YAML syntax error"),
-        "unimportable-app": ("badapp.yaml", "badapp.yaml", "cannot load app 'nosuchmodule:app'"),
     }
 
 
-TARGET_ERRORS = ["missing-env-var", "missing-file", "not-utf8", "a-folder", "unknown-key", "yaml-syntax",
-                 "unimportable-app"]
+TARGET_ERRORS = ["missing-env-var", "missing-file", "not-utf8", "a-folder", "unknown-key", "yaml-syntax"]
 
 
 @pytest.mark.parametrize("name", TARGET_ERRORS)
@@ -131,6 +129,27 @@ def test_bad_target_is_exit_2_for_run_and_validate(name: str, tmp_path: Path) ->
         output = assert_clean_usage_error(invoke(*args))
         assert where in output and expected in output, (args, output)
     assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize("app,extra,words", [
+    ("nosuchmodule:app", "", "cannot load app 'nosuchmodule:app'"),
+    ("os:getcwd", "", "'os:getcwd' is not an ASGI or WSGI app"),
+    ("os:system", "factory: true\napp_args: {command: 'touch pwned'}\n", "returned int, not an ASGI or WSGI app"),
+    ("harness.reference.app:create_app", "factory: true\napp_args: {colour: blue}\n", "does not take app_args"),
+])
+def test_an_in_process_app_is_imported_only_when_allowed_and_must_be_an_app(tmp_path: Path, app: str, extra: str,
+                                                                            words: str) -> None:
+    (tmp_path / "tiny.yaml").write_text(TINY_SUITE, encoding="utf-8")
+    (tmp_path / "app.yaml").write_text(f"name: x\nfamily: stepup\napp: {app}\n{extra}", encoding="utf-8")
+    run = ["run", "--report-dir", "reports", "--target", "app.yaml", "tiny.yaml"]
+    refused = assert_clean_usage_error(invoke(*run))
+    assert "importing it runs that module's code" in refused and "--allow-app" in refused, refused
+    result = invoke("validate", "app.yaml")  # a target file is data: validate never imports it
+    assert result.exit_code == 0 and "not imported" in result.output, result.output
+    if app != "os:system":  # os.system is never called: not an app, refused before any call
+        output = assert_clean_usage_error(invoke(*run[:1], "--allow-app", *run[1:]))
+        assert words in output and "app.yaml" in output, output
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "reports").exists()
 
 
 def test_plain_pytest_with_a_bad_target_is_exit_2_without_traceback(tmp_path: Path) -> None:
