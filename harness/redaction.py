@@ -33,6 +33,14 @@ SECRET_KEY = re.compile(
 see `_secret_in`."""
 
 _ENVELOPE_KEYS = frozenset({"message", "text", "type", "category", "description", "detail"})
+_CREDENTIAL_HOLDER = re.compile(r"(?i)^(credentials?|secrets?|auth|authentication|login|keys?|tokens?|api[-_]?keys?)$")
+"""Keys that hold credentials whatever the children are called (`credentials: {key: ...}`);
+any other secret-named object (`secret_code: {required_methods: [...]}`, a state) only
+makes its children secret by their own names."""
+
+
+def _holds_credentials(key: str) -> bool:
+    return bool(_CREDENTIAL_HOLDER.match(key))
 _NOT_SECRET_KEYS = {"errorcode", "code_challenge_method", "tokentype", "token_type", "channel", "expiresin",
                     "expires_in", "source", "method", "status", "scope"}
 
@@ -108,7 +116,10 @@ class Redactor:
         below a secret key counts (`credentials: {key: ...}` names its secret `key`)."""
         if isinstance(value, dict):
             for k, v in value.items():
-                self.harvest(v, secret or _secret_in(value, str(k)))
+                below = secret or _secret_in(value, str(k))
+                if isinstance(v, dict) and not secret and not _holds_credentials(str(k)):
+                    below = False  # a secret-named object: its children are secret by their own names
+                self.harvest(v, below)
         elif isinstance(value, list):
             for item in value:
                 self.harvest(item, secret)
@@ -151,7 +162,8 @@ class Redactor:
         """A redacted copy of a JSON value: secret keys masked (with all they hold),
         registered values replaced."""
         if isinstance(value, dict):
-            return {k: self.json(v, secret or _secret_in(value, str(k))) for k, v in value.items()}
+            return {k: self.json(v, (secret or _secret_in(value, str(k))) and not (
+                isinstance(v, dict) and not secret and not _holds_credentials(str(k)))) for k, v in value.items()}
         if isinstance(value, list):
             return [self.json(v, secret) for v in value]
         if secret and value is not None and not isinstance(value, bool):
