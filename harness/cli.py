@@ -156,6 +156,16 @@ def _sealed_pytest(args: list[str], *, allure: bool, workers: int) -> int:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = autoload
 
 
+def _bank_wide(target_name: str, regime: str | None, allow_app: bool) -> bool:
+    from harness.errors import ConfigError
+    from harness.target import load_target
+
+    try:
+        return load_target(target_name, regime=regime, allow_app=allow_app).clock == "bank-wide"
+    except ConfigError:
+        return False  # the session reports the target's errors
+
+
 def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None, keyword: str | None = None,
                requirements: tuple[str, ...] = (), families: tuple[str, ...] = (), report_dir: str = "reports",
                workers: int = 0, defects: tuple[str, ...] = (), verbose: bool = False,
@@ -186,6 +196,11 @@ def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None,
         args += ["--family", fam]
     for name in defects:
         args += ["--reference-defect", name]
+    if workers and _bank_wide(target_name, regime, allow_app):
+        # a jump of the one clock lands on every case running beside it, so none may run beside
+        # it (xdist's groups cannot be relied on: pytest 9 no longer lets them mark node ids)
+        click.echo("the target has a bank-wide clock: cases run one at a time (-n ignored)", err=True)
+        workers = 0
     if workers:
         args += ["-n", str(workers), "--dist", "loadgroup"]
     args += extra or []
@@ -258,7 +273,10 @@ def validate(files: tuple[str, ...]) -> None:
     from harness.yamlsource import load_document
 
     bad = 0
-    found = suite_files(files)
+    try:
+        found = suite_files(files)
+    except ConfigError as exc:
+        _fail(str(exc))
     if not found:
         _fail(f"no YAML file found in {', '.join(files)}; expected suite or target files (.yaml, .yml)")
     for path in found:

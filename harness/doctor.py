@@ -363,7 +363,13 @@ def diagnose(target: Target, suites: list[Suite], *, deep: bool = True, cases: s
             psu = _facts(client, target, family, need["facts"], report) if need["psu"] else None
             if deep:
                 suite = next(s for s in suites if s.family == family)
-                _flows(ctx, target, family, suite, report)
+                unmapped = [c for c in report.checks if c.family == family and c.what.startswith("fact ")
+                            and c.status in (MISSING, SUGGESTION)]
+                if unmapped:  # the flows read those facts: they would fail for the same reason
+                    report.checks.append(Check(family, SKIPPED, "the library flows: not tried until the facts above "
+                                                                "resolve"))
+                else:
+                    _flows(ctx, target, family, suite, report)
                 _clock(ctx, target, family, psu, report)
     finally:
         client.close()

@@ -247,8 +247,10 @@ class CaseRun:
         try:
             response = self._send_within_deadline(client, request, follow, started)
         except httpx.TimeoutException as exc:
-            raise TargetFault(self._where(step) + f"\n  the target did not answer in time ({exc.__class__.__name__}): "
-                              f"{method} {self.ctx.redactor.url(str(request.url))}") from None
+            detail = f": {exc}" if str(exc) else ""
+            raise TargetFault(self._where(step) + f"\n  the target did not answer in time ({exc.__class__.__name__}"
+                              f"{self.ctx.redactor.text(detail)}): {method} {self.ctx.redactor.url(str(request.url))}"
+                              ) from None
         except httpx.HTTPError as exc:
             raise TargetFault(self._where(step) + f"\n  cannot reach the target ({exc.__class__.__name__}: "
                               f"{self.ctx.redactor.text(str(exc))}): {method} {self.ctx.redactor.url(str(request.url))}"
@@ -284,15 +286,22 @@ class CaseRun:
         """Send, and read the body against one total deadline (the target's `timeouts.total`,
         default connect + read): httpx's read timeout restarts with every chunk, so a bank
         that drips a byte at a time could otherwise hold a case indefinitely."""
+        limit = self.ctx.target.max_body_bytes
         if self.ctx.target.in_process:
-            return client.send(request, follow_redirects=follow)
+            response = client.send(request, follow_redirects=follow)
+            if len(response.content) > limit:
+                raise TargetFault(self._too_large(request, len(response.content), limit))
+            return response
         timeouts = self.ctx.target.timeouts
         deadline = float(timeouts.get("total", timeouts.get("connect", 5.0) + timeouts.get("read", 15.0)))
         response = client.send(request, follow_redirects=follow, stream=True)
-        chunks = []
+        chunks, size = [], 0
         try:
             for chunk in response.iter_bytes():
                 chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:  # read no further: memory stays bounded whatever the bank sends
+                    raise TargetFault(self._too_large(request, size, limit, partial=True))
                 if _perf() - started > deadline:
                     raise httpx.ReadTimeout(f"the answer was not complete within the total deadline of {deadline:g} s",
                                             request=request)
@@ -300,6 +309,13 @@ class CaseRun:
             response.close()
         response._content = b"".join(chunks)  # what Response.read() would have set: the body, read once
         return response
+
+    def _too_large(self, request: httpx.Request, size: int, limit: int, partial: bool = False) -> str:
+        step = self.state.step
+        where = self._where(step) if step is not None else f"  in case {self.case.id}"
+        read = f"more than {limit}" if partial else str(size)
+        return (f"{where}\n  the answer to {request.method} {self.ctx.redactor.url(str(request.url))} is {read} bytes, "
+                f"above the target's max_body_bytes ({limit}); it was not read further")
 
     # -- expectations -----------------------------------------------------------------------
     def _mismatches(self, step: Step, exp: Expectation, observed: Observed, scope: dict[str, Any]) -> list[Mismatch]:
@@ -533,6 +549,10 @@ class CaseRun:
             times = sum(times)  # summed like advance: [${regime.max_failed_attempts}, -1]
         if isinstance(times, bool) or not isinstance(times, int) or times < 0:
             raise TargetFault(f"repeat times must be a whole number, got {times!r} at {step.location}")
+        from harness.loader import MAX_REPEAT
+
+        if times > MAX_REPEAT:
+            raise TargetFault(f"repeat times {times} is more than {MAX_REPEAT} at {step.location}")
         for index in range(times):
             if "index" in body:
                 scope[body["index"]] = index

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 from harness import openapi
 from harness.catalogue import catalogue
 from harness.durations import DurationError, parse_duration
-from harness.errors import ConfigError, ConfigErrors
+from harness.errors import ConfigError, ConfigErrors, Location
 from harness.facts import family_facts
 from harness.model import CHECK, STEP_KINDS, Case, Expectation, Flow, Step, Suite
 from harness.regime import load_regime
@@ -27,6 +27,10 @@ from harness.values import parse_reference, references, templated_strings
 from harness.yamlsource import Document, load_document, parse_document
 
 SUITE_SCHEMA = "suite.schema.json"
+MAX_REPEAT = 1000
+"""The most times a `repeat` runs (also when its count comes from a reference)."""
+MAX_POLL = 100
+"""The most attempts of a `poll`."""
 _KIND_KEYS = ("request", "method", "advance", "flow", "sandbox", "otp", "repeat", "poll")
 _REQUEST_ONLY = ("path", "query", "form", "json", "headers", "bearer", "follow_redirects", "url", "capture")
 _VALUE_FIELDS = ("path", "query", "form", "json", "headers", "bearer", "url", "with", "otp")
@@ -146,14 +150,32 @@ def build_suite(doc: Document) -> Suite:
 
 
 def suite_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The YAML files named, or found below the folders named, in a stable order."""
+    """The YAML files named, or found below the folders named, in a stable order.
+
+    Symlinks are not followed into folders (a loop would never end); a symlink, file or
+    folder, that leads out of the folder named is refused: a suite folder is what it holds."""
     out: list[Path] = []
     for item in paths:
         p = Path(item)
-        if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file()))
-        else:
+        if not p.is_dir():
             out.append(p)
+            continue
+        root = p.resolve()
+        found: list[Path] = []
+        for here, dirs, files in os.walk(p, followlinks=False):
+            for name in dirs + files:
+                full = Path(here) / name
+                if full.is_symlink():
+                    real = full.resolve()
+                    if real != root and root not in real.parents:
+                        raise ConfigError(f"symlink {full} leads out of the suite folder {p} (to {real}); expected "
+                                          "the suites themselves, or a link inside the folder", Location(str(full)))
+                    here_real = Path(here).resolve()
+                    if real.is_dir() and (real == here_real or real in here_real.parents):
+                        raise ConfigError(f"symlink {full} loops back to {real}; expected no link to a folder above "
+                                          "it", Location(str(full)))
+            found += [Path(here) / f for f in files if f.endswith((".yaml", ".yml"))]
+        out.extend(sorted(found))
     return out
 
 
@@ -371,6 +393,9 @@ def _build_step(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[s
         step = Step(kind="otp", data=raw, location=location)
     elif kind == "repeat":
         body = raw["repeat"]
+        if isinstance(body["times"], int) and not isinstance(body["times"], bool) and body["times"] > MAX_REPEAT:
+            ctx.error(f"repeat times {body['times']} is more than {MAX_REPEAT}; expected at most {MAX_REPEAT} "
+                      "(each repetition writes evidence)", key_path + ("repeat", "times"))
         for item in body["times"] if isinstance(body["times"], list) else [body["times"]]:
             if isinstance(item, bool) or not isinstance(item, (int, str)) or \
                     isinstance(item, str) and parse_reference(item) is None:
@@ -383,6 +408,9 @@ def _build_step(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[s
         step = Step(kind="repeat", data=raw, location=location, steps=steps)
     else:
         body = raw["poll"]
+        if int(body.get("attempts", 10)) > MAX_POLL:
+            ctx.error(f"poll attempts {body['attempts']} is more than {MAX_POLL}; expected at most {MAX_POLL}",
+                      key_path + ("poll", "attempts"))
         if "interval" in body:
             _check_advance(ctx, body["interval"], key_path + ("poll", "interval"))
         steps = _build_steps(ctx, body["steps"], key_path + ("poll", "steps"), args)

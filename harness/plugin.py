@@ -102,10 +102,6 @@ def _markers(suite: Any, case: Any, session: "HarnessSession") -> list[Any]:
         except Exception:  # a bad target is reported by the session, not by every case's labels
             regime = None
         markers = case_markers(suite, case, regime)
-    if session.target_clock() == "bank-wide":
-        # a jump of the one clock lands on every case running beside it: with a bank-wide
-        # clock every case runs on one worker, in order (moving or not, each reads that clock)
-        markers.append(pytest.mark.xdist_group("bank-wide-clock"))
     return markers
 
 
@@ -246,6 +242,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             from harness.verdicts import EXIT_USAGE
 
             pytest.exit(str(exc), returncode=EXIT_USAGE)
+        if getattr(session.config.option, "numprocesses", None) and session.config.stash[_SESSION].target_clock() \
+                == "bank-wide":
+            from harness.verdicts import EXIT_USAGE
+
+            pytest.exit("the target has a bank-wide clock: a jump lands on every case running beside it, so its "
+                        "cases run one at a time; expected no -n", returncode=EXIT_USAGE)
     defects = session.config.getoption("reference_defect")
     if defects:
         # an unknown defect name is a usage error, not a broken verdict on every case

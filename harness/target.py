@@ -83,6 +83,8 @@ class Target:
     tls: dict[str, Any] = field(default_factory=dict)
     timeouts: dict[str, float] = field(default_factory=dict)
     description: str = ""
+    max_body_bytes: int = 5 * 1024 * 1024
+    """The largest answer read: beyond it the case is broken and nothing more is held."""
     allow_app: bool = False
     """Whether `app:` may be imported: a built-in target, or the user said so (--allow-app).
     Importing a module runs its code; a target file is data until its user allows that."""
@@ -330,6 +332,7 @@ def _build(doc: Document, regime_override: str | None) -> Target:
         sandbox_path=None if sandbox == "none" else sandbox.get("path", "/__sandbox"), clock=clock, otp=otp,
         regime=regime, tls=tls, timeouts=data.get("timeouts") or {},
         description=data.get("description", ""), defaults=defaults,
+        max_body_bytes=int(data.get("max_body_bytes", 5 * 1024 * 1024)),
     )
 
 

@@ -56,9 +56,20 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""A suite or target file larger than this is no hand-written file: refused unread."""
+MAX_VALUES = 100_000
+"""Values a document may expand to: YAML aliases can make a small file expand to billions
+("billion laughs"); the count stops that before memory does."""
+MAX_DEPTH = 64
+
+
 def load_document(path: str | Path) -> Document:
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"the file is {path.stat().st_size} bytes; expected a suite or target file of at most "
+                              f"{MAX_FILE_BYTES} bytes", Location(display_path(path)))
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("file not found; expected a readable YAML file", Location(display_path(path))) from None
@@ -84,11 +95,17 @@ def parse_document(text: str, path: Path) -> Document:
         raise ConfigError(f"YAML error: {exc}; expected well-formed YAML", Location(doc.display)) from None
     if node is None:
         raise ConfigError("the file is empty; expected a YAML mapping", Location(doc.display, 1, 1))
-    doc.data = _convert(node, (), doc)
+    doc.data = _convert(node, (), doc, [0])
     return doc
 
 
-def _convert(node: yaml.Node, key_path: PathKey, doc: Document) -> Any:
+def _convert(node: yaml.Node, key_path: PathKey, doc: Document, count: list[int]) -> Any:
+    count[0] += 1
+    if count[0] > MAX_VALUES or len(key_path) > MAX_DEPTH:
+        too = f"more than {MAX_VALUES} values" if count[0] > MAX_VALUES else f"deeper than {MAX_DEPTH} levels"
+        raise ConfigError(f"the document expands to {too} (YAML aliases repeating a node?); expected a suite or "
+                          "target file of ordinary size", Location(doc.display, node.start_mark.line + 1,
+                                                                   node.start_mark.column + 1))
     doc.marks[key_path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -100,10 +117,10 @@ def _convert(node: yaml.Node, key_path: PathKey, doc: Document) -> Any:
             if key in out:
                 raise ConfigError(f"duplicate key {key!r}; expected each key once",
                                   Location(doc.display, key_node.start_mark.line + 1, key_node.start_mark.column + 1))
-            out[key] = _convert(value_node, key_path + (key,), doc)
+            out[key] = _convert(value_node, key_path + (key,), doc, count)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, key_path + (i,), doc) for i, item in enumerate(node.value)]
+        return [_convert(item, key_path + (i,), doc, count) for i, item in enumerate(node.value)]
     if node.tag == _TIMESTAMP:  # JSON has no dates: 2024-01-31 stays the string a bank sends
         return node.value
     try:

@@ -25,8 +25,8 @@ from tests.reference.test_served import _free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _verdicts(tmp: Path, target: str) -> tuple[int, dict[str, str], dict]:
-    code = run_pytest([str(suites_dir())], target_name=target, report_dir=str(tmp), allure=False)
+def _verdicts(tmp: Path, target: str, workers: int = 0) -> tuple[int, dict[str, str], dict]:
+    code = run_pytest([str(suites_dir())], target_name=target, report_dir=str(tmp), allure=False, workers=workers)
     summary = json.loads(next(tmp.glob("*/summary.json")).read_text())
     return code, {c["id"]: c["verdict"] for c in summary["cases"]}, summary
 

@@ -38,6 +38,7 @@ from harness.reference.dedicated_defects import (  # noqa: F401  (importing regi
     CODE_REUSABLE,
     CODE_WRONG_ERROR,
     BALANCE_WITHOUT_SCOPE,
+    EMPTY_ACCOUNT_LIST,
     SCOPE_AS_REQUESTED,
     REVOKE_IGNORED,
     REVOKE_TWICE_SUCCESS,
@@ -426,6 +427,8 @@ class DedicatedBank(FamilyBank):
             if error is not None or token is None:
                 return error  # type: ignore[return-value]
             owned = [self._account_json(a) for a in self._psus[token.psu_id].accounts]
+            if EMPTY_ACCOUNT_LIST in self.defects:
+                owned = []
         return json_response({"accounts": owned})
 
     async def account(self, request: Request) -> Response:

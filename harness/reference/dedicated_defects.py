@@ -32,6 +32,10 @@ BALANCE_WITHOUT_SCOPE = defect(
     "ded-balance-without-scope", "DED-3", FAMILY,
     "the balance is served to a token without the account.balance scope",
 )
+EMPTY_ACCOUNT_LIST = defect(
+    "ded-empty-account-list", "DED-3", FAMILY,
+    "a token with the account.list scope gets an empty account list (200, no accounts)",
+)
 SCOPE_AS_REQUESTED = defect(
     "ded-scope-as-requested", "DED-3", FAMILY,
     "the token gets every scope the TPP asked for, not the subset the PSU approved",

@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 from harness.reference import sandbox
 from harness.reference.escalation_defects import (  # noqa: F401  (importing registers them)
     STATIC_REQUEST_ID,
+    ALTERNATING_REQUEST_ID,
     BARE_401,
     SCA_REQUIRED_401,
     SCA_REQUIRED_NO_FLUSH,
@@ -34,8 +35,10 @@ from harness.reference.escalation_defects import (  # noqa: F401  (importing reg
     WRONG_OTP_401,
     SCA_NEVER_EXPIRES,
     SCA_EXPIRES_EARLY,
+    EMPTY_TRANSACTIONS,
     RECENT_WINDOW_SHORT,
     OLD_SCA_REUSABLE,
+    OLD_SCA_REUSABLE_30S,
     OLD_CARDS_EXEMPT,
     SCA_SHARED_CLIENTS,
     SCA_SHARED_PRODUCTS,
@@ -78,6 +81,8 @@ SCA_REQUIRED_TEXT = (
     "and the response includes sensitive data"
 )
 STATIC_ID = "00000000-0000-4000-8000-000000000000"
+ALTERNATING_IDS = ("00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b")
+REUSE_SECONDS = 30  # esc-old-sca-reusable-30s: how long a used old-transactions SCA keeps serving
 
 
 def _digest(secret: str) -> str:
@@ -174,7 +179,9 @@ class EscalationBank(FamilyBank):
         self.escalations: dict[str, Escalation] = {}
         self.sca: dict[tuple[str, str, str], float] = {}  # last SCA per (customer, client, product)
         self.old_grants: dict[tuple[str, str, str], float] = {}  # one-shot old-transactions grants
+        self.old_reuse_until: dict[tuple[str, str, str], float] = {}  # esc-old-sca-reusable-30s only
         self._serial = 0
+        self._responses = 0  # esc-alternating-request-id only
 
     # -- SBX-1 ---------------------------------------------------------------------------
     def create_psu(self) -> dict[str, Any]:
@@ -221,12 +228,20 @@ class EscalationBank(FamilyBank):
     def _now(self, customer_id: str) -> float:
         return self.clock_for(customer_id).time()
 
+    def _request_id(self) -> str:
+        if STATIC_REQUEST_ID in self.defects:
+            return STATIC_ID
+        if ALTERNATING_REQUEST_ID in self.defects:
+            self._responses += 1
+            return ALTERNATING_IDS[self._responses % 2]
+        return new_id()
+
     def _envelope(self, status: int, resources: dict[str, Any] | None = None, messages: list | None = None,
                   flush: bool | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
         outcome = "SUCCESS" if status < 400 else "ERROR"
         body = {
             "result": {
-                "requestId": STATIC_ID if STATIC_REQUEST_ID in self.defects else new_id(),
+                "requestId": self._request_id(),
                 "outcome": outcome,
                 "flushMessages": outcome == "ERROR" if flush is None else flush,
                 "messages": messages or [],
@@ -405,6 +420,10 @@ class EscalationBank(FamilyBank):
             allowed = granted is not None and now - granted < self.regime["session_idle"]
             if allowed:
                 del self.old_grants[key]  # one SCA serves one old-transactions request (ESC-5)
+                if OLD_SCA_REUSABLE_30S in self.defects:
+                    self.old_reuse_until[key] = now + REUSE_SECONDS
+            elif now < self.old_reuse_until.get(key, now):
+                allowed = True  # esc-old-sca-reusable-30s: the used SCA serves again
         else:
             last = self.sca.get(key)
             renewal = self.regime["sca_renewal"] - (DAY if SCA_EXPIRES_EARLY in self.defects else 0)
@@ -427,6 +446,8 @@ class EscalationBank(FamilyBank):
         every = 7 if kind == "transfers" else 5
         rows = [r for r in transaction_history(product.product_id, opened, today, every)
                 if date_from.isoformat() <= r["bookingDate"] <= date_to.isoformat()]
+        if EMPTY_TRANSACTIONS in self.defects:
+            rows = []
         out: dict[str, Any] = {"productId": product.product_id, "dateFrom": date_from.isoformat(), "dateTo": date_to.isoformat()}
         if kind == "transfers":
             out["transfers"] = [

@@ -7,6 +7,10 @@ FAMILY = "escalation"
 STATIC_REQUEST_ID = defect(
     "esc-static-request-id", "ESC-1", FAMILY, "every /private response carries the same requestId"
 )
+ALTERNATING_REQUEST_ID = defect(
+    "esc-alternating-request-id", "ESC-1", FAMILY,
+    "the requestIds of /private responses alternate between two values (each differs from the one before)",
+)
 BARE_401 = defect(
     "esc-bare-401", "ESC-1", FAMILY, "a /private request with a bad token gets a bare {\"error\"} body, not the envelope"
 )
@@ -28,11 +32,19 @@ SCA_NEVER_EXPIRES = defect(
 SCA_EXPIRES_EARLY = defect(
     "esc-sca-expires-early", "ESC-4", FAMILY, "the SCA exemption ends one day early (SCA demanded inside the window)"
 )
+EMPTY_TRANSACTIONS = defect(
+    "esc-empty-transactions", "ESC-4", FAMILY,
+    "inquiries the SCA serves answer 2xx with empty transaction, card transaction and transfer lists",
+)
 RECENT_WINDOW_SHORT = defect(
     "esc-recent-window-89-days", "ESC-4", FAMILY, "only 89 days count as recent: dateFrom = today-90 needs a fresh SCA"
 )
 OLD_SCA_REUSABLE = defect(
     "esc-old-sca-reusable", "ESC-5", FAMILY, "transactions older than 90 days are served for 180 days after any SCA"
+)
+OLD_SCA_REUSABLE_30S = defect(
+    "esc-old-sca-reusable-30s", "ESC-5", FAMILY,
+    "the one-shot SCA for old transactions serves every old request for 30 s after its first use, not one",
 )
 OLD_CARDS_EXEMPT = defect(
     "esc-old-cards-transfers-exempt", "ESC-5", FAMILY,

@@ -33,6 +33,7 @@ from harness.reference.stepup_defects import (  # noqa: F401  (importing registe
     WRONG_CODE_STEPS_UP,
     WRONG_CODE_ENDS_SESSION,
     STATEMENT_WITHOUT_STEPUP,
+    EMPTY_STATEMENT,
     SESSION_NEVER_IDLES,
     IDLE_NOT_REFRESHED,
     IDLE_EXPIRES_EARLY,
@@ -391,6 +392,8 @@ class StepupBank(FamilyBank):
                 if (date_from is None or r["bookingDate"] >= date_from.isoformat())
                 and (date_to is None or r["bookingDate"] <= date_to.isoformat())
             ]
+            if EMPTY_STATEMENT in self.defects:
+                rows = []
             return json_response({"accountId": account.id, "entries": rows})
 
         async def create_transfer(request: Request) -> Response:

@@ -44,6 +44,9 @@ WRONG_CODE_ENDS_SESSION = defect(
 STATEMENT_WITHOUT_STEPUP = defect(
     "stp-statement-without-stepup", "STP-6", FAMILY, "the statement is served to a token that was not stepped up"
 )
+EMPTY_STATEMENT = defect(
+    "stp-empty-statement", "STP-6", FAMILY, "a stepped-up token gets the statement with no entries (200, empty list)"
+)
 SESSION_NEVER_IDLES = defect(
     "stp-session-never-idles", "STP-7", FAMILY, "the auth token never expires for inactivity"
 )
