@@ -136,6 +136,10 @@ def write_allure_html(run_dir: Path, secrets: frozenset[str] | None = None) -> i
         _say(f"cannot use the pinned Allure package: {exc}")
         return EXIT_USAGE
     summary = _load_json(run_dir / "summary.json") or {}
+    if summary.get("interrupted") or (_load_json(run_dir / "manifest.json") or {}).get("interrupted"):
+        _say(f"{run_dir}: the run was interrupted (Ctrl-C) before every case had a verdict; report.html is "
+             "written only for a complete run (summary.html says what ran)")
+        return EXIT_USAGE
     name = f"PSD2 SCA conformance: {(summary.get('target') or {}).get('name', run_dir.name)} ({run_dir.name})"
     with tempfile.TemporaryDirectory(prefix="psd2-allure-") as tmp:
         from harness.reporting import allurerc

@@ -218,14 +218,20 @@ def _differences(a: Any, b: Any, pointer: str) -> list[Mismatch]:
 
 
 def check_unique(exp: Expectation, obs: Observed, _: Any = None) -> list[Mismatch]:
+    """The value differs from an earlier capture, or from each of a list of them (an id
+    unique per response is compared with every id the case saw, not only the last)."""
     out = []
-    for pointer, name in exp.unique.items():
+    for pointer, names in exp.unique.items():
+        names = names if isinstance(names, list) else [names]
         mine = jsonpointer.resolve(obs.body, pointer)
-        earlier = obs.captures.get(name, jsonpointer.MISSING)
         if mine is jsonpointer.MISSING:
-            out.append(Mismatch("unique", pointer, f"a value different from {name}", "nothing (absent)"))
-        elif mine == earlier:
-            out.append(Mismatch("unique", pointer, f"a value different from {name} ({short(earlier)})", "the same value"))
+            out.append(Mismatch("unique", pointer, f"a value different from {', '.join(names)}", "nothing (absent)"))
+            continue
+        for name in names:
+            earlier = obs.captures.get(name, jsonpointer.MISSING)
+            if mine == earlier:
+                out.append(Mismatch("unique", pointer, f"a value different from {name} ({short(earlier)})",
+                                    "the same value"))
     return out
 
 

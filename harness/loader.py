@@ -531,10 +531,11 @@ def _build_expect(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set
     if same_as and same_as["response"] not in ctx.defined:
         ctx.error(f"same_as names {same_as['response']!r}, which no earlier step saved; expected the `as:` "
                   "name of an earlier request", key_path + ("same_as", "response"))
-    for pointer, name in (raw.get("unique") or {}).items():
-        if name not in ctx.defined:
-            ctx.error(f"unique compares with {name!r}, which no earlier step captured; expected a capture name",
-                      key_path + ("unique", pointer))
+    for pointer, names in (raw.get("unique") or {}).items():
+        for name in names if isinstance(names, list) else [names]:
+            if not isinstance(name, str) or name not in ctx.defined:
+                ctx.error(f"unique compares with {name!r}, which no earlier step captured; expected a capture name "
+                          "or a list of them", key_path + ("unique", pointer))
     return Expectation(
         status=raw.get("status"), headers=raw.get("headers") or {},
         headers_present=tuple(raw.get("headers_present") or ()), headers_absent=tuple(raw.get("headers_absent") or ()),

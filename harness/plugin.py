@@ -268,17 +268,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if harness._redactor is not None:  # values minted on this worker, for the controller's canary (memory only)
             config.workeroutput["harness_secrets"] = sorted(harness._redactor.values)  # type: ignore[attr-defined]
         return
-    if not harness.results:
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    if not harness.results and not interrupted:
         return
     from harness.verdicts import EXIT_BROKEN, exit_code
 
-    code = exit_code(harness.results.values())
+    code = EXIT_BROKEN if interrupted else exit_code(harness.results.values())
     run_dir = config.getoption("harness_run_dir")
     if run_dir:
         from harness import integrity
         from harness.runfolder import write_outputs
 
-        write_outputs(Path(run_dir), harness, code)
+        write_outputs(Path(run_dir), harness, code, interrupted=interrupted)
         secrets = harness.redactor.values | harness.worker_secrets
         integrity.remember_secrets(Path(run_dir), secrets)
         hits = integrity.leaks(Path(run_dir), secrets)
@@ -287,7 +288,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
             print("\n" + integrity.canary_message(hits, Path(run_dir)), file=sys.stderr)
             code = EXIT_BROKEN
-            write_outputs(Path(run_dir), harness, code, leaks=hits)  # the summary says so too
+            write_outputs(Path(run_dir), harness, code, leaks=hits, interrupted=interrupted)  # the summary says so
     session.exitstatus = code
     from harness.terminal import EXIT_KEY
 

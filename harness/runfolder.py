@@ -58,7 +58,8 @@ def requirement_table(results: list[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | None = None) -> None:
+def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | None = None,
+                  interrupted: bool = False) -> None:
     """Write the run's outputs. `leaks`: files where the redaction canary found a secret (a
     second write after a hit records it, with exit code 3, in the summary and manifest)."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -72,6 +73,7 @@ def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | Non
         "target": {"name": target.name, "base_url": target.display_url, "clock": target.clock},
         "regime": target.regime,
         "exit_code": code,
+        "interrupted": interrupted,
         "redaction_canary": {"clean": not leaks, "files": list(leaks or [])},
         "counts": {v: counts.get(v, 0) for v in VERDICTS},
         "requests": sum(r.requests for r in results),
@@ -94,10 +96,39 @@ def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | Non
         "ended": _iso(ended),
         "counts": summary["counts"],
         "exit_code": code,
+        "interrupted": interrupted,
         "pytest_args": [harness.redact(str(a)) for a in harness.config.invocation_params.args],
     }
     (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    if interrupted:
+        _mark_interrupted(run_dir, harness, {r.case_id for r in results})
     _write_report_files(run_dir, harness, summary, manifest)
+
+
+def _mark_interrupted(run_dir: Path, harness: Any, judged: set[str]) -> None:
+    """A case cut short by Ctrl-C has no verdict: its Allure result must not read passed,
+    nor a nameless testcase of junit.xml read as a pass."""
+    alluredir = getattr(harness.config.option, "allure_report_dir", None)
+    for path in Path(alluredir).glob("*-result.json") if alluredir else ():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        case_id = str(data.get("name", "")).split(": ", 1)[0]  # allure's title is "<case id>: <title>"
+        if case_id not in judged and data.get("status") != "skipped":
+            data["status"] = "broken"
+            data["statusDetails"] = {"message": "interrupted: the run was stopped before this case had a verdict"}
+            path.write_text(json.dumps(data), encoding="utf-8")
+    junit = run_dir / "junit.xml"
+    if junit.is_file():
+        import xml.etree.ElementTree as ET
+
+        tree = ET.parse(junit)
+        changed = False
+        for case in tree.getroot().iter("testcase"):
+            name = case.get("name", "")
+            if name not in judged and not len(case):
+                ET.SubElement(case, "error", message="interrupted: no verdict")
+                changed = True
+        if changed:
+            tree.write(junit, encoding="utf-8", xml_declaration=True)
 
 
 def _write_report_files(run_dir: Path, harness: Any, summary: dict[str, Any], manifest: dict[str, Any]) -> None:
@@ -144,6 +175,8 @@ def _markdown(summary: dict[str, Any]) -> str:
         f"Target {t['name']} ({t['base_url']}), regime {summary['regime']}, harness {summary['harness_version']}, "
         f"exit code {summary['exit_code']}.",
         "",
+        *(["**Interrupted**: the run was stopped (Ctrl-C) before every case had a verdict.", ""]
+          if summary.get("interrupted") else []),
         "| verdict | cases |", "|---|---|",
     ]
     lines += [f"| {v} | {n} |" for v, n in summary["counts"].items()]

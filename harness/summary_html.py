@@ -77,6 +77,9 @@ def render(summary: dict[str, Any], manifest: dict[str, Any], run_id: str) -> st
         f"<p>Run <code>{escape(run_id)}</code>: exit code <b>{escape(str(code))}</b> "
         f"({escape(EXIT_MEANING.get(code, 'unknown'))}).</p>",
     ]
+    if summary.get("interrupted"):
+        out.append("<p><b>Interrupted</b>: the run was stopped (Ctrl-C) before every case had a verdict; "
+                   "what is listed is what ran.</p>")
     counts = summary.get("counts", {})
     out += ['<h2>Verdicts</h2>', '<table class="counts"><tr>']
     out += [f"<th>{_v(v)}</th>" for v in counts]

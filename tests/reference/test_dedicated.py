@@ -393,6 +393,13 @@ def _probe_balance_scope(c: httpx.Client) -> int:
     return read(c, "balance", tok, psu["accounts"][0]["id"]).status_code
 
 
+def _probe_list_has_accounts(c: httpx.Client) -> int:
+    tok = token_for(c, new_psu(c), scope="account.list")["accessToken"]
+    r = read(c, "list", tok)
+    assert r.status_code == 200
+    return len(r.json()["accounts"])
+
+
 def _probe_approved_subset(c: httpx.Client) -> str:
     return token_for(c, new_psu(c), scope=ALL, approved="account.list")["scope"]
 
@@ -434,6 +441,7 @@ PROBES: dict[str, tuple[Callable[[httpx.Client], Any], Any]] = {
     "ded-code-reusable": (_probe_code_reuse, 404),
     "ded-code-wrong-error": (_probe_code_error, (404, CODE_ERROR)),
     "ded-balance-without-scope": (_probe_balance_scope, 403),
+    "ded-empty-account-list": (_probe_list_has_accounts, 2),
     "ded-scope-as-requested": (_probe_approved_subset, "account.list"),
     "ded-revoke-ignored": (_probe_revoked_use, 401),
     "ded-revoke-twice-success": (_probe_revoke_twice, (400, {"status": "failure"})),
@@ -456,3 +464,17 @@ def test_defect_changes_its_rule(bank: Callable[..., httpx.Client], name: str) -
     assert REGISTRY[name].family == "dedicated"
     assert probe(bank()) == compliant
     assert probe(bank(name)) != compliant
+
+
+def test_ded3_empty_account_list_defect(bank: Callable[..., httpx.Client]) -> None:
+    """With account.list the compliant bank lists the PSU's own accounts; the defect answers
+    200 with an empty list, and still serves details and balance."""
+    for defects, listed in (((), True), (("ded-empty-account-list",), False)):
+        c = bank(*defects)
+        psu = new_psu(c)
+        tok = token_for(c, psu)["accessToken"]
+        r = read(c, "list", tok)
+        assert r.status_code == 200
+        ids = {str(a["id"]) for a in r.json()["accounts"]}
+        assert ids == ({str(a["id"]) for a in psu["accounts"]} if listed else set())
+        assert read_all(c, tok, psu["accounts"][0]["id"])[1:] == [200, 200]

@@ -232,6 +232,20 @@ def test_esc1_envelope_everywhere_and_unique_request_ids(client):
     assert len(ids) == len(answers)
 
 
+def _request_ids(c, n: int) -> list[str]:
+    p = new_psu(c)
+    tok = login(c, p)
+    return [inquire(c, p, tok, op).json()["result"]["requestId"] for op in ["balance", "transactions"] * (n // 2)]
+
+
+def test_esc1_alternating_request_id_defect(bank):
+    """Each id differs from the one before it, yet two answers apart they repeat."""
+    assert len(set(_request_ids(bank(), 6))) == 6
+    ids = _request_ids(bank("esc-alternating-request-id"), 6)
+    assert all(a != b for a, b in zip(ids, ids[1:]))
+    assert len(set(ids)) == 2 and ids[0] == ids[2] == ids[4]
+
+
 @pytest.mark.parametrize("op, product", [("balance", ACCOUNT), ("transactions", ACCOUNT), ("cards", CARD), ("transfers", ACCOUNT)])
 def test_esc2_sca_required(client, op, product):
     p = new_psu(client)
@@ -327,6 +341,22 @@ def test_esc4_recent_window_boundary(client):
     assert default["dateFrom"] == since(client, p, WINDOW_DAYS)["dateFrom"]
 
 
+@pytest.mark.parametrize("op, product, key", [("transactions", ACCOUNT, "transactions"), ("cards", CARD, "transactions"),
+                                               ("transfers", ACCOUNT, "transfers")])
+def test_esc4_empty_transactions_defect(bank, op, product, key):
+    """The compliant bank serves the SCA'd lists with rows; the defect serves them empty (2xx)."""
+    for defects, has_rows in (((), True), (("esc-empty-transactions",), False)):
+        c = bank(*defects)
+        p = new_psu(c)
+        tok = login(c, p)
+        sca(c, p, tok, "balance", product)
+        r = inquire(c, p, tok, op, product)
+        assert r.status_code == 200
+        assert r.json()["result"]["outcome"] == "SUCCESS"
+        assert bool(r.json()["resources"][key]) is has_rows
+        assert "balance" in inquire(c, p, tok, "balance", product).json()["resources"]
+
+
 # -- ESC-5 --------------------------------------------------------------------------------
 @pytest.mark.parametrize("op, product", [("transactions", ACCOUNT), ("cards", CARD), ("transfers", ACCOUNT)])
 def test_esc5_old_transactions_need_fresh_sca_each_time(client, op, product):
@@ -345,6 +375,26 @@ def test_esc5_old_transactions_need_fresh_sca_each_time(client, op, product):
     again = inquire(client, p, tok, op, product, old)
     assert again.status_code == 403 and code(again) == "PSD2_SCA_REQUIRED"
     assert inquire(client, p, tok, op, product).status_code == 200  # recent still exempt
+
+
+@pytest.mark.parametrize("op, product", [("transactions", ACCOUNT), ("cards", CARD), ("transfers", ACCOUNT)])
+def test_esc5_old_sca_reusable_30s_defect(bank, op, product):
+    """The compliant bank refuses the second old request at once; the defect serves it for 30 s
+    after the first, and refuses it a minute later (what a probe at one minute alone sees)."""
+    for defects, again_at_once in (((), False), (("esc-old-sca-reusable-30s",), True)):
+        c = bank(*defects)
+        p = new_psu(c)
+        tok = login(c, p)
+        old = since(c, p, 200)
+        assert escalate(c, p, tok, inquire(c, p, tok, op, product, old)).status_code == 200
+        assert inquire(c, p, tok, op, product, old).status_code == 200
+        at_once = inquire(c, p, tok, op, product, old)
+        assert (at_once.status_code == 200) is again_at_once
+        assert needs_sca(at_once) is not again_at_once
+        advance(c, p, 29)
+        assert (inquire(c, p, tok, op, product, old).status_code == 200) is again_at_once
+        advance(c, p, 31)
+        assert needs_sca(inquire(c, p, tok, op, product, old))
 
 
 @pytest.mark.parametrize("elapsed, ok", [(IDLE - 1, True), (IDLE + 1, False)])
@@ -450,10 +500,11 @@ def _sca_required_status(c):
 
 
 def _ids_unique(c):
+    """Three answers, three requestIds: neither a repeated nor an alternating id passes."""
     p = new_psu(c)
     tok = login(c, p)
-    a, b = inquire(c, p, tok), inquire(c, p, tok)
-    return a.json()["result"]["requestId"] != b.json()["result"]["requestId"]
+    ids = [inquire(c, p, tok).json()["result"]["requestId"] for _ in range(3)]
+    return len(set(ids)) == 3
 
 
 def _401_enveloped(c):
@@ -487,6 +538,14 @@ def _expires_on_time(elapsed, served):
         return r.status_code == 200 if served else code(r) == "PSD2_SCA_REQUIRED"
 
     return probe
+
+
+def _recent_transactions_served(c):
+    p = new_psu(c)
+    tok = login(c, p)
+    sca(c, p, tok)
+    r = inquire(c, p, tok, "transactions")
+    return r.status_code == 200 and len(r.json()["resources"]["transactions"]) > 0
 
 
 def _window_90_recent(c):
@@ -594,6 +653,7 @@ def _same_login_failure(c):
 
 PROBES = {
     "esc-static-request-id": _ids_unique,
+    "esc-alternating-request-id": _ids_unique,
     "esc-bare-401": _401_enveloped,
     "esc-sca-required-401": _sca_required_status,
     "esc-sca-required-no-flush": _flush,
@@ -602,7 +662,9 @@ PROBES = {
     "esc-sca-never-expires": _expires_on_time(RENEWAL + 1, False),
     "esc-sca-expires-early": _expires_on_time(RENEWAL - 1, True),
     "esc-recent-window-89-days": _window_90_recent,
+    "esc-empty-transactions": _recent_transactions_served,
     "esc-old-sca-reusable": _old_one_shot("transactions", ACCOUNT),
+    "esc-old-sca-reusable-30s": _old_one_shot("cards", CARD),
     "esc-old-cards-transfers-exempt": _old_cards_need_fresh_sca,
     "esc-sca-shared-across-clients": _per_client,
     "esc-sca-shared-across-products": _per_product,

@@ -455,6 +455,13 @@ def probe_statement_needs_step_up(c: httpx.Client) -> bool:
     return fresh(c).statement().status_code == 403
 
 
+def probe_statement_has_entries(c: httpx.Client) -> bool:
+    psu = fresh(c)
+    psu.step_up()
+    r = psu.statement()
+    return r.status_code == 200 and len(r.json()["entries"]) > 0
+
+
 def probe_idle_expiry(c: httpx.Client) -> bool:
     psu = fresh(c)
     psu.advance(IDLE + 1)
@@ -518,6 +525,7 @@ PROBES: dict[str, Callable[[httpx.Client], bool]] = {
     "stp-wrong-code-steps-up": probe_wrong_code_no_step_up,
     "stp-wrong-code-ends-session": probe_wrong_code_token_valid,
     "stp-statement-without-stepup": probe_statement_needs_step_up,
+    "stp-empty-statement": probe_statement_has_entries,
     "stp-session-never-idles": probe_idle_expiry,
     "stp-idle-not-refreshed": probe_idle_refresh,
     "stp-idle-expires-early": probe_idle_refresh,
@@ -573,3 +581,16 @@ def test_defect_leaves_other_rules_alone(bank: Callable[..., httpx.Client], name
         if other.rstrip("b") != rule and probe not in skip and not probe(client)
     ]
     assert broken == []
+
+
+def test_stp6_empty_statement_defect(bank: Callable[..., httpx.Client]) -> None:
+    """Stepped up, the compliant bank serves the statement's entries; the defect answers 200
+    with none, while the plain token is still refused and the accounts still listed."""
+    for defects, has_entries in (((), True), (("stp-empty-statement",), False)):
+        psu = fresh(bank(*defects))
+        assert psu.statement().status_code == 403
+        psu.step_up()
+        r = psu.statement()
+        assert r.status_code == 200
+        assert bool(r.json()["entries"]) is has_entries
+        assert psu.accounts().json()["accounts"]

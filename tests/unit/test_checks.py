@@ -129,3 +129,13 @@ def test_run_checks_collects_every_kind_at_once() -> None:
 def test_long_values_are_shortened_in_messages() -> None:
     [m] = check_json(Expectation(json={"/t": "x"}), observed({"t": "y" * 500}), {})
     assert len(m.actual) <= 120 and m.actual.endswith("...")
+
+
+def test_unique_against_every_capture_of_a_list() -> None:
+    from harness.checks import Observed, check_unique
+    from harness.model import Expectation
+
+    obs = Observed(status=200, headers={}, body={"id": "a"}, text="", captures={"x": "b", "y": "a"}, responses={})
+    found = check_unique(Expectation(unique={"/id": ["x", "y"]}), obs)
+    assert [m.expected for m in found] == ['a value different from y ("a")']  # alternating ids are caught
+    assert not check_unique(Expectation(unique={"/id": ["x"]}), obs)
