@@ -268,7 +268,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if harness._redactor is not None:  # values minted on this worker, for the controller's canary (memory only)
             config.workeroutput["harness_secrets"] = sorted(harness._redactor.values)  # type: ignore[attr-defined]
         return
-    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    interrupted = harness.interrupted  # Ctrl-C; pytest's INTERRUPTED also covers collection errors
     if not harness.results and not interrupted:
         return
     from harness.verdicts import EXIT_BROKEN, exit_code
@@ -295,6 +295,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config.stash[EXIT_KEY] = code
 
 
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    # pytest's own Interrupted (collection errors, -x) is a KeyboardInterrupt too: not a Ctrl-C
+    if _current_config is not None and not isinstance(excinfo.value, pytest.Session.Interrupted):
+        _current_config.stash[_SESSION].interrupted = True
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """xdist: collect the secret values a worker registered (for the canary)."""
@@ -317,6 +323,8 @@ class HarnessSession:
         self._context: Any = None
         self._redactor: Any = None
         self.worker_secrets: frozenset[str] = frozenset()
+        self.interrupted = False
+        """Ctrl-C stopped the session: no case still running may read passed."""
 
     @property
     def target_name(self) -> str:
