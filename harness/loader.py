@@ -603,15 +603,32 @@ def _check_fact(ctx: _Context, ref: str, parts: list[str], where: tuple[Any, ...
         ctx.facts.add(parts[0])
 
 
+MAX_ADVANCE = 20 * 366 * 86400
+"""The longest clock move a step may make (20 years): more is a typo, not a probe."""
+
+
 def _check_advance(ctx: _Context, value: Any, key_path: tuple[Any, ...]) -> None:
+    """Each part a duration or a reference; where every part is known at load (literals and
+    regime values), the sum must be a move forward of at most MAX_ADVANCE."""
     items = value if isinstance(value, list) else [value]
+    limits = load_regime().limits
+    total: int | None = 0
     for i, item in enumerate(items):
-        if isinstance(item, str) and parse_reference(item) is not None:
+        ref = parse_reference(item) if isinstance(item, str) else None
+        if ref is not None:
+            root, _, rest = ref.partition(".")
+            known = limits.get(rest) if root == "regime" else None
+            total = total + int(known) if total is not None and isinstance(known, int) else None
             continue
         try:
-            parse_duration(item)
+            seconds = parse_duration(item)
         except DurationError as exc:
             ctx.error(str(exc), key_path + ((i,) if isinstance(value, list) else ()))
+            return
+        total = total + seconds if total is not None else None
+    if total is not None and not 0 <= total <= MAX_ADVANCE:
+        ctx.error(f"the clock would move by {total} s; expected a move forward (0 or more) of at most "
+                  f"{MAX_ADVANCE} s (clocks only move forward; 20 years is plenty)", key_path)
 
 
 def _near(name: str, options: dict[str, Any]) -> str:

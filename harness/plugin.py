@@ -28,6 +28,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reference-defect", action="append", default=[],
                     help="start an in-process app factory with this named defect (the defect matrix)")
     group.addoption("--harness-run-dir", default=None, help="write summary.json/md and manifest.json here")
+    group.addoption("--harness-deadline", type=float, default=None,
+                    help="seconds the whole run may take: a case that would start later is broken")
     group.addoption("--harness-allow-app", action="store_true", default=False,
                     help="allow a target file's in-process app: (importing it runs its code)")
 
@@ -114,7 +116,12 @@ class CaseItem(pytest.Item):
     def runtest(self) -> None:
         from harness.engine import CaseRun
 
-        ctx = self.config.stash[_SESSION].context()
+        harness = self.config.stash[_SESSION]
+        deadline = self.config.getoption("harness_deadline")
+        if deadline is not None and time.time() - harness.started > deadline:
+            raise TargetFault(f"the run's deadline ({deadline:g} s, --deadline) passed before case {self.case.id} "
+                              "started; it did not run")
+        ctx = harness.context()
         run = CaseRun(ctx, self.suite, self.case)
         try:
             run.run()

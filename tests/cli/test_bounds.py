@@ -162,3 +162,15 @@ def test_a_flooding_bank_is_read_no_further_than_the_limit(tmp_path: Path, flood
     assert case["verdict"] == "broken" and "above the target's max_body_bytes (1048576)" in case["reason"], case
     assert grown_mb < 40, grown_mb
     assert os.environ.get("CI") is None or True
+
+
+@pytest.mark.parametrize("advance,words", [("-5s", "would move by -5 s"), ("99999d", "would move by 8639913600 s"),
+                                           ('["${regime.session_idle}", -301s]', "would move by -1 s")])
+def test_a_clock_move_backwards_or_past_twenty_years_is_refused_at_load(tmp_path: Path, advance: str,
+                                                                        words: str) -> None:
+    (tmp_path / "adv.yaml").write_text(
+        "family: stepup\ntitle: t\ncases:\n  - id: a\n    title: t\n    requirements: [STP-1]\n    severity: major\n"
+        f"    steps:\n      - advance: {advance}\n      - {{method: GET, url: /x, expect: {{status: 200}}}}\n",
+        encoding="utf-8")
+    output = assert_clean_usage_error(invoke("validate", "adv.yaml"))
+    assert words in output and "adv.yaml:9:" in output, output
