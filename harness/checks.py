@@ -7,6 +7,8 @@ step, so a bank sees all its faults at once.
 
 from __future__ import annotations
 
+from harness.errors import SchemaRefError  # noqa: F401  (raised here; importable from here too)
+
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -273,10 +275,6 @@ def run_checks(exp: Expectation, obs: Observed, values: Mapping[str, Any]) -> li
 
 
 # -- schema references into specs/ ----------------------------------------------------------
-
-class SchemaRefError(ValueError):
-    """A `schema:` reference that does not lead to a schema."""
-
 
 @cache
 def _document(name: str) -> Any:

@@ -5,15 +5,13 @@ Whole seconds only: the contract measures every limit in whole seconds of the ba
 
 from __future__ import annotations
 
+from harness.errors import DurationError  # noqa: F401  (raised here; importable from here too)
+
 import re
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _PATTERN = re.compile(r"^(-)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
 _SECONDS = re.compile(r"^-?[0-9]+$")  # ASCII digits only: "--5" or "²" are errors, not crashes
-
-
-class DurationError(ValueError):
-    """A duration that does not parse; the message says what is expected."""
 
 
 def parse_duration(value: object) -> int:

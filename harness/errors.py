@@ -1,5 +1,8 @@
 """Exceptions, split by who is at fault, because each maps to a verdict and an exit code.
 
+Every exception the harness raises on purpose is a `HarnessError`; callers catch a class,
+never compare names:
+
 - `ConfigError` (exit 2): a suite, target or option is wrong; always names file:line:column.
 - `NonCompliance` (verdict failed, exit 1): the bank broke a rule; an `AssertionError`, so
   allure and pytest file it under *failed*.
@@ -27,7 +30,11 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-class ConfigError(Exception):
+class HarnessError(Exception):
+    """The root: anything the harness raises on purpose (not a bug)."""
+
+
+class ConfigError(HarnessError):
     """Bad input: `file:line:column: what is wrong; what is expected`."""
 
     def __init__(self, message: str, location: Location | None = None) -> None:
@@ -51,11 +58,34 @@ class ConfigErrors(ConfigError):
         return self.message
 
 
-class NonCompliance(AssertionError):
+class UnknownDefect(ConfigError, ValueError):
+    """A defect name nobody registered; the message lists the known ones."""
+
+
+class UnknownRegime(ConfigError, KeyError):
+    """A regime name that `specs/regimes.yaml` does not define."""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class DurationError(ConfigError, ValueError):
+    """A duration that does not parse; the message says what is expected."""
+
+
+class SchemaRefError(ConfigError, ValueError):
+    """A `schema:` reference that does not lead to a schema."""
+
+
+class MissingValue(HarnessError, LookupError):
+    """A `${...}` reference whose value is not available at run time."""
+
+
+class NonCompliance(AssertionError, HarnessError):
     """The bank did not do what the rule says. The text is the finding, already redacted."""
 
 
-class TargetFault(Exception):
+class TargetFault(HarnessError):
     """The target could not be tested: connection, timeout, or an answer that does not parse."""
 
 
@@ -64,5 +94,5 @@ class PreconditionNotMet(TargetFault):
     reached its rule, so it is broken, never failed. The text names the step and what came back."""
 
 
-class NotTestable(Exception):
+class NotTestable(HarnessError):
     """The case needs a capability the target does not declare; the text is the reason."""

@@ -6,6 +6,8 @@ reference bank reads the same values, so a changed limit changes both sides at o
 
 from __future__ import annotations
 
+from harness.errors import UnknownRegime  # noqa: F401  (raised here; importable from here too)
+
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
@@ -17,13 +19,6 @@ from harness.durations import parse_duration
 from harness.paths import specs_dir
 
 DEFAULT_REGIME = "eu-2023"
-
-
-class UnknownRegime(KeyError):
-    """A regime name that `specs/regimes.yaml` does not define."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 @dataclass(frozen=True, slots=True)

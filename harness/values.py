@@ -12,16 +12,14 @@ language: `Bearer ${token}` is written `bearer: ${token}`. Roots:
 
 from __future__ import annotations
 
+from harness.errors import MissingValue  # noqa: F401  (raised here; importable from here too)
+
 import os
 import re
 from typing import Any, Iterator, Mapping
 
 REFERENCE = re.compile(r"^\$\{([^${}]+)\}$")
 ANY_REFERENCE = re.compile(r"\$\{")
-
-
-class MissingValue(LookupError):
-    """A reference whose value is not available at run time."""
 
 
 def parse_reference(text: str) -> str | None:

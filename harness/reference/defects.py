@@ -7,6 +7,8 @@ defects with `defect(...)`; this registry is what `serve --list-defects` prints.
 
 from __future__ import annotations
 
+from harness.errors import UnknownDefect  # noqa: F401  (raised here; importable from here too)
+
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -20,10 +22,6 @@ class Defect:
 
 
 REGISTRY: dict[str, Defect] = {}
-
-
-class UnknownDefect(ValueError):
-    """A defect name nobody registered; the message lists the known ones."""
 
 
 def defect(name: str, rule: str, family: str, description: str) -> str:
