@@ -41,6 +41,7 @@ from harness.reference.workflow_defects import (  # noqa: F401  (importing regis
     SESSION_JWT_IGNORED,
     AMOUNT_UNBOUND,
     IBAN_UNBOUND,
+    OLD_TRANSACTIONS_EMPTY,
 )
 from harness.reference.family import (
     FamilyBank,
@@ -531,6 +532,7 @@ class WorkflowBank(FamilyBank):
             rows = [
                 r for r in self._transactions(user, today)
                 if date_from.isoformat() <= r["bookingDate"] <= date_to.isoformat()
+                and not (OLD_TRANSACTIONS_EMPTY in self.defects and r["bookingDate"] < cutoff.isoformat())
             ]
             return json_response({
                 "accountId": user.account_id,

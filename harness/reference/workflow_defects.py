@@ -80,3 +80,7 @@ AMOUNT_UNBOUND = defect(
 IBAN_UNBOUND = defect(
     "wfl-transfer-iban-unbound", "WFL-8", FAMILY, "a transfer JWT is accepted for another payee IBAN"
 )
+OLD_TRANSACTIONS_EMPTY = defect(
+    "wfl-old-transactions-empty", "WFL-7", FAMILY,
+    "with a session JWT, transactions older than 90 days answer 2xx with an empty list",
+)

@@ -547,6 +547,14 @@ def _probe_session_ignored(c: httpx.Client) -> bool:
     return u.old_transactions(u.jwt()).status_code == 403
 
 
+def _probe_old_transactions_empty(c: httpx.Client) -> bool:
+    u = User(c).complete()
+    old = {"dateFrom": (u.today() - timedelta(days=150)).isoformat(),
+           "dateTo": (u.today() - timedelta(days=RECENT_DAYS + 1)).isoformat()}
+    r = u.get("/transactions", u.jwt(), **old)
+    return r.status_code == 200 and r.json()["transactions"] == []
+
+
 def _probe_amount_unbound(c: httpx.Client) -> bool:
     u = User(c).complete()
     jwt = u.jwt(transfer_op(u, "10.00"))
@@ -579,6 +587,7 @@ PROBES: dict[str, Callable[[httpx.Client], bool]] = {
     "wfl-no-sca-renewal": _probe_no_renewal,
     "wfl-renewal-one-day-early": _probe_renewal_early,
     "wfl-session-jwt-ignored": _probe_session_ignored,
+    "wfl-old-transactions-empty": _probe_old_transactions_empty,
     "wfl-transfer-amount-unbound": _probe_amount_unbound,
     "wfl-transfer-iban-unbound": _probe_iban_unbound,
 }
