@@ -51,7 +51,6 @@ class RunContext:
     redactor: Redactor
     regime: Regime
     evidence: bool = False
-    otp_prompt: Any = None
 
     def __post_init__(self) -> None:
         if isinstance(self.clock, SandboxClock) and self.clock.call is None:
@@ -534,8 +533,6 @@ class CaseRun:
         scope[step.data.get("as", "otp")] = code
 
     def _prompt_otp(self, to: str) -> str:
-        if self.ctx.otp_prompt is not None:
-            return str(self.ctx.otp_prompt(to))
         if not sys.stdin or not sys.stdin.isatty():
             raise NotTestable("the OTP source is prompt, and no person is at a terminal to type it")
         import click

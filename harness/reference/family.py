@@ -151,9 +151,6 @@ class FamilyBank:
     def clock_for(self, psu_id: str) -> PsuClock | None:
         return self._clocks.get(psu_id)
 
-    def has_psu(self, psu_id: str) -> bool:
-        return psu_id in self._clocks
-
     # -- to implement -------------------------------------------------------------
     def create_psu(self) -> dict[str, Any]:
         """SBX-1: make a fresh PSU and answer everything a case needs about it."""
