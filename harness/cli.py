@@ -59,9 +59,17 @@ def main() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="One line per case.")
 @click.option("--html", is_flag=True, help="Also write report.html (Allure 3 single file; needs Node.js).")
 @click.option("--allow-app", is_flag=True, help="Allow the target file's in-process app: (importing it runs its code).")
+@click.option("--sign-key", type=click.Path(dir_okay=False), default=None,
+              help="Sign the run folder's SHA256SUMS with this Ed25519 private key (PEM; see keygen).")
+@click.option("--sign-key-passphrase-env", metavar="NAME", default=None,
+              help="The environment variable holding the --sign-key passphrase (never on the command line).")
+@click.option("--deadline", type=click.FloatRange(min=1), default=None,
+              help="Seconds the whole run may take; a case that would start later is broken (each exchange has "
+                   "its own total deadline too: the target's timeouts).")
 def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: str | None,
         requirement: tuple[str, ...], family: tuple[str, ...], report_dir: str, workers: int,
-        defect: tuple[str, ...], verbose: bool, html: bool, allow_app: bool) -> None:
+        defect: tuple[str, ...], verbose: bool, html: bool, allow_app: bool, sign_key: str | None,
+        sign_key_passphrase_env: str | None, deadline: float | None) -> None:
     """Run conformance suites (default: every bundled suite) against a target."""
     from harness.errors import ConfigError
     from harness.loader import load_suites
@@ -69,6 +77,7 @@ def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: s
 
     suite_paths = _default_paths(paths)
     _check_selection(requirement, family)
+    signer = _load_signer(sign_key, sign_key_passphrase_env)  # a bad key is exit 2 before anything runs
     try:
         target = load_target(target_name, regime=regime, allow_app=allow_app)
         if target.in_process:
@@ -78,10 +87,6 @@ def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: s
             target.load_app(list(defect))
     except ConfigError as exc:
         _fail(str(exc))
-    except Exception as exc:  # an unknown defect name, for one
-        if exc.__class__.__name__ == "UnknownDefect":
-            _fail(str(exc))
-        raise
     if target.defaults:
         click.echo(f"target {target.name}: not stated in the target file, so: {', '.join(target.defaults)}", err=True)
     try:
@@ -93,8 +98,22 @@ def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: s
         sys.exit(code)
     code = run_pytest(suite_paths, target_name=target_name, regime=regime, keyword=keyword,
                       requirements=requirement, families=family, report_dir=report_dir, workers=workers,
-                      defects=defect, verbose=verbose, html=html, allow_app=allow_app)
+                      defects=defect, verbose=verbose, html=html, allow_app=allow_app, signer=signer,
+                      extra=["--harness-deadline", str(deadline)] if deadline else None)
     sys.exit(code)
+
+
+def _load_signer(path: str | None, passphrase_env: str | None) -> Any:
+    if path is None:
+        if passphrase_env:
+            _fail("--sign-key-passphrase-env needs --sign-key")
+        return None
+    from harness.signing import SigningError, load_signer
+
+    try:
+        return load_signer(path, passphrase_env)
+    except SigningError as exc:
+        _fail(str(exc))
 
 
 def _check_selection(requirements: tuple[str, ...], families: tuple[str, ...]) -> None:
@@ -169,9 +188,11 @@ def _bank_wide(target_name: str, regime: str | None, allow_app: bool) -> bool:
 def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None, keyword: str | None = None,
                requirements: tuple[str, ...] = (), families: tuple[str, ...] = (), report_dir: str = "reports",
                workers: int = 0, defects: tuple[str, ...] = (), verbose: bool = False,
-               allure: bool = True, extra: list[str] | None = None, html: bool = False, allow_app: bool = True) -> int:
+               allure: bool = True, extra: list[str] | None = None, html: bool = False, allow_app: bool = True,
+               signer: Any = None) -> int:
     """Call pytest on the suites with the harness plugin; returns the harness exit code.
-    `allow_app`: the target file's in-process app may be imported (the CLI asks for --allow-app)."""
+    `allow_app`: the target file's in-process app may be imported (the CLI asks for --allow-app).
+    `signer` (harness.signing.load_signer): sign SHA256SUMS once everything else is written."""
     import pytest
 
     from harness.runfolder import create_run_dir
@@ -220,6 +241,10 @@ def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None,
 
         html_code = write_allure_html(run_dir)
         code = html_code if html_code == 3 else (code or html_code)  # a leak in report.html is exit 3
+    if signer is not None:  # last: SHA256SUMS (rewritten by report.html above) covers every other file
+        from harness.signing import sign_and_say
+
+        code = sign_and_say(run_dir, signer, code)
     return code
 
 
@@ -326,13 +351,16 @@ def list_cases(paths: tuple[str, ...], by_requirement: bool) -> None:
         for rid, req in catalogue().items():
             found = cases.get(rid, [])
             click.echo(f"{rid:7} {req.severity:8} {req.title}")
-            click.echo("        " + (", ".join(found) if found else "NO CASE"))
+            cites = "; ".join(c.label + ("" if c.verified else " (unverified)") for c in req.citations)
+            click.echo(f"        citations: {cites or f'none ({req.basis})'}")
+            click.echo("        cases: " + (", ".join(found) if found else "NO CASE"))
         return
-    for suite in suites:
-        for case in suite.cases:
-            needs = ",".join(sorted(case.needs)) or "-"
-            click.echo(f"{case.id:40} {suite.family:11} {' '.join(case.requirements):12} needs={needs:20} "
-                       f"{case.title}")
+    rows = [("CASE", "FAMILY", "REQUIREMENTS", "NEEDS", "TITLE")]
+    rows += [(case.id, suite.family, " ".join(case.requirements), ",".join(sorted(case.needs)) or "-", case.title)
+             for suite in suites for case in suite.cases]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
 
 
 @main.command(epilog="""\b
@@ -375,14 +403,41 @@ def report(run_dir: str) -> None:
 
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
-def verify(run_dir: str) -> None:
-    """Recheck RUN_DIR/SHA256SUMS and recount the verdicts from the raw results.
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Check RUN_DIR/SHA256SUMS.sig with this Ed25519 public key (PEM, the .pub of keygen).")
+def verify(run_dir: str, public_key: str | None) -> None:
+    """Recheck RUN_DIR/SHA256SUMS, recount the verdicts from the raw results and compare them
+    with summary.json, summary.md and summary.html; with --public-key, check the signature.
 
-    Exit 0 when the folder is intact, 1 when anything was altered.
+    Exit 0 when the folder is intact (and, with --public-key, signed by that key), 1 when
+    anything was altered or the signature is missing or not by that key, 2 when the key
+    cannot be read.
     """
     from harness.audit import verify_run_dir
 
-    sys.exit(verify_run_dir(Path(run_dir)))
+    sys.exit(verify_run_dir(Path(run_dir), public_key=Path(public_key) if public_key else None))
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--passphrase-env", metavar="NAME", default=None,
+              help="Encrypt the key with the passphrase held by this environment variable.")
+def keygen(path: str, passphrase_env: str | None) -> None:
+    """Write a new Ed25519 signing key: PATH (private, mode 0600) and PATH.pub (public).
+
+    Sign runs with `run --sign-key PATH`; give auditors PATH.pub for `verify --public-key`.
+    Never overwrites a file. Exit 2 when a file exists or cannot be written.
+    """
+    from harness.signing import SigningError
+    from harness.signing import keygen as make_key
+
+    try:
+        private, public, fingerprint = make_key(path, passphrase_env)
+    except SigningError as exc:
+        _fail(str(exc))
+    click.echo(f"private key: {private} (mode 0600; keep it secret)")
+    click.echo(f"public key:  {public} (give it to whoever verifies)")
+    click.echo(f"fingerprint: {fingerprint}")
 
 
 @main.command()

@@ -19,6 +19,11 @@ from pathlib import Path
 from typing import Iterable
 
 SUMS_FILE = "SHA256SUMS"
+SIG_FILE = "SHA256SUMS.sig"
+SIGNER_FILE = "SIGNER"
+_NOT_ARTIFACTS = frozenset({SUMS_FILE, SIG_FILE, SIGNER_FILE})
+"""SHA256SUMS, and the signature of its exact bytes with the signer's fingerprint (harness/signing.py),
+are made from the checksums and so are not listed in them."""
 _B64_LITERAL = re.compile(rb"[A-Za-z0-9+/]{16,}={0,2}")
 _DATA_URL = re.compile(rb"data:[\w.+/-]+;base64,")
 _APP_DATA_URL = re.compile(rb"data:(?:text/javascript|text/css|application/javascript|font/|image/|application/font)"
@@ -42,9 +47,10 @@ def remembered_secrets(run_dir: Path) -> frozenset[str]:
 # -- checksums ------------------------------------------------------------------------------
 
 def artifacts(run_dir: Path) -> list[Path]:
-    """Every file of the run folder except SHA256SUMS itself, sorted by relative path."""
+    """Every file of the run folder except SHA256SUMS and its signature files, sorted by relative path."""
     run_dir = Path(run_dir)
-    files = [p for p in run_dir.rglob("*") if p.is_file() and p.relative_to(run_dir).as_posix() != SUMS_FILE]
+    files = [p for p in run_dir.rglob("*")
+             if p.is_file() and p.relative_to(run_dir).as_posix() not in _NOT_ARTIFACTS]
     return sorted(files, key=lambda p: p.relative_to(run_dir).as_posix())
 
 

@@ -123,4 +123,4 @@ def test_list_shows_which_cases_need_a_fresh_psu(tmp_path: Path) -> None:
     suite.write_text(SUITE, encoding="utf-8")
     out = CliRunner().invoke(main, ["list", str(suite)]).output
     rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
-    assert "needs=psu " in rows["fixed-user-reads"] and "needs=fresh_psu " in rows["fresh-psu-needed"], out
+    assert " psu " in rows["fixed-user-reads"] and " fresh_psu " in rows["fresh-psu-needed"], out

@@ -174,3 +174,31 @@ def test_a_clock_move_backwards_or_past_twenty_years_is_refused_at_load(tmp_path
         encoding="utf-8")
     output = assert_clean_usage_error(invoke("validate", "adv.yaml"))
     assert words in output and "adv.yaml:9:" in output, output
+
+
+def test_a_run_deadline_breaks_the_cases_that_would_start_after_it(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text("name: fixture\nfamily: stepup\napp: tests.engine.fixture_app:create_app\n"
+                                     "factory: true\nsandbox: none\nclock: none\notp: none\n", encoding="utf-8")
+    (tmp_path / "s.yaml").write_text("""\
+family: stepup
+title: A slow case first
+cases:
+  - id: a-slow
+    title: polls for two seconds
+    requirements: [STP-1]
+    severity: major
+    steps:
+      - poll: {attempts: 3, interval: 1s, steps: [{method: GET, url: /echo}], until: {status: 200}, halt: {status: 500}}
+      - {method: GET, url: /status/201, expect: {status: 201}}
+      - poll: {attempts: 2, interval: 1s, steps: [{method: GET, url: /status/202}], until: {status: 201}}
+  - id: b-late
+    title: would start after the deadline
+    requirements: [STP-1]
+    severity: major
+    steps:
+      - {method: GET, url: /echo, expect: {status: 200}}
+""", encoding="utf-8")
+    run_pytest([str(tmp_path / "s.yaml")], target_name=str(tmp_path / "t.yaml"), report_dir=str(tmp_path / "r"),
+               allure=False, extra=["--harness-deadline", "0.5"])
+    cases = {c["id"]: c for c in json.loads(next((tmp_path / "r").glob("*/summary.json")).read_text())["cases"]}
+    assert cases["b-late"]["verdict"] == "broken" and "deadline (0.5 s, --deadline)" in cases["b-late"]["reason"]

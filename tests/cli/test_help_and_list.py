@@ -70,22 +70,31 @@ def test_validate_help_documents_its_exit_codes() -> None:
 def test_list_prints_each_case_with_requirements_and_needs(tiny_suite: Path) -> None:
     result = invoke("list", tiny_suite.name)
     assert result.exit_code == 0, result.output
-    lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
+    rows = [line for line in result.output.splitlines() if line.strip()]
+    header, lines = rows[0], {line.split()[0]: line for line in rows[1:]}
+    assert header.split() == ["CASE", "FAMILY", "REQUIREMENTS", "NEEDS", "TITLE"]
     assert set(lines) == {"CLI-login", "CLI-idle-above-limit"}
     login, idle = lines["CLI-login"], lines["CLI-idle-above-limit"]
-    assert " stepup " in login and " STP-1 " in login and "needs=fresh_psu " in login
+    assert " stepup " in login and " STP-1 " in login and " fresh_psu " in login
     assert "A fresh PSU logs in and lists its accounts" in login
-    assert " STP-7 " in idle and "needs=clock,fresh_psu " in idle  # inferred from advance and sandbox steps
+    assert " STP-7 " in idle and " clock,fresh_psu " in idle  # inferred from advance and sandbox steps
+    # an aligned table: every column starts where its header does
+    for column in ("FAMILY", "REQUIREMENTS", "NEEDS", "TITLE"):
+        start = header.index(column)
+        assert all(line[start - 2:start] == "  " and line[start] != " " for line in lines.values()), column
 
 
 def test_list_by_requirement(tiny_suite: Path) -> None:
     result = invoke("list", "--requirements", tiny_suite.name)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    row = {line.split()[0]: lines[i + 1].strip() for i, line in enumerate(lines[:-1]) if not line.startswith(" ")}
-    assert row["STP-7"] == "CLI-idle-above-limit"
-    assert row["STP-1"] == "CLI-login"
-    assert row["STP-2"] == "NO CASE"
+    row = {line.split()[0]: lines[i + 2].strip() for i, line in enumerate(lines[:-2]) if not line.startswith(" ")}
+    cites = {line.split()[0]: lines[i + 1].strip() for i, line in enumerate(lines[:-1]) if not line.startswith(" ")}
+    assert row["STP-7"] == "cases: CLI-idle-above-limit"
+    assert row["STP-1"] == "cases: CLI-login"
+    assert row["STP-2"] == "cases: NO CASE"
+    assert cites["STP-7"].startswith("citations: RTS (EU) 2018/389") and "Art. 4(3)(d)" in cites["STP-7"]
+    assert cites["SBX-1"] == "citations: none (convention)"
 
 
 def test_list_of_a_bad_suite_is_a_usage_error(tmp_path: Path) -> None:
