@@ -9,6 +9,7 @@ say (unique IDs, sources that exist); every problem is a `ConfigError` naming
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -38,6 +39,26 @@ class Citation:
     @property
     def label(self) -> str:
         return f"{self.instrument} {self.reference}"
+
+    @property
+    def article_url(self) -> str:
+        """`url`, at the cited article where EUR-Lex has an anchor: the HTML of the CELEX
+        document with `#art_N` for a reference `Art. N...`. An article that an amending act
+        replaced or inserted (Art. 10, 10a of the RTS, cited at CELEX 32022R2360) lies in
+        that act's Art. 1, which holds the new text. Other links (RFCs) are kept as they are."""
+        eurlex = _EURLEX.match(self.url)
+        article = _ARTICLE.match(self.reference)
+        if eurlex is None or article is None:
+            return self.url
+        lang, celex = eurlex.groups()
+        return (f"https://eur-lex.europa.eu/legal-content/{lang}/TXT/HTML/?uri=CELEX:{celex}"
+                f"#art_{_AMENDING_ACTS.get(celex, article.group(1))}")
+
+
+_EURLEX = re.compile(r"^https://eur-lex\.europa\.eu/legal-content/([A-Z]{2})/TXT/(?:HTML/)?\?uri=CELEX:([0-9A-Z]+)$")
+_ARTICLE = re.compile(r"^Art\.\s*([0-9]+[a-z]?)\b")
+_AMENDING_ACTS = {"32022R2360": "1"}
+"""CELEX of an amending act -> the article of it that holds the amendments."""
 
 
 @dataclass(frozen=True, slots=True)

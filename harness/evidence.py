@@ -86,7 +86,8 @@ def attach(exchange: Exchange, redactor: Redactor, name: str = "exchange") -> No
     import allure
 
     allure.attach(
-        json.dumps(record(exchange, redactor), ensure_ascii=False),  # the C encoder: indent would force the slow one
+        # indented for a person reading the attachment (the pure-Python encoder: ~40 us an exchange)
+        json.dumps(record(exchange, redactor), ensure_ascii=False, indent=2),
         name=name,
         attachment_type=allure.attachment_type.JSON,
     )

@@ -80,7 +80,11 @@ class Step:
                 return f"request {self.data['request']}"
             return f"{self.data.get('method', '').upper()} {self.data.get('url', '')}"
         if self.kind == "advance":
-            return f"advance the clock by {self.data['advance']}"
+            written = self.data["advance"]
+            if isinstance(written, (list, tuple)):  # a sum, as written: `${regime.session_idle} + 1s`
+                written = "".join((f" - {str(w)[1:]}" if str(w).startswith("-") else f" + {w}") if i else str(w)
+                                  for i, w in enumerate(written))
+            return f"advance the clock by {written}"
         if self.kind == "flow":
             return f"flow {self.data['flow']}"
         if self.kind == "sandbox":

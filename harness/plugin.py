@@ -195,6 +195,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 kind = "target fault" if isinstance(value, TargetFault) else "harness fault"
                 reason = f"{kind}: " + (str(value).strip().splitlines()[-1].strip() if value else "error")
         harness = item.config.stash[_SESSION]
+        if verdict in (FAILED, BROKEN):
+            # the whole finding for the summaries: the text the engine raised (NonCompliance, TargetFault,
+            # PreconditionNotMet), else the failure as reported; redacted, then cut (a cut before redaction
+            # could leave a secret's head). A report attribute, not a junit property (junit.xml has the failure).
+            from harness.verdicts import FINDING_LIMIT
+
+            value = call.excinfo.value if call.excinfo is not None else None
+            finding = str(value) if isinstance(value, (NonCompliance, TargetFault)) else report.longreprtext
+            finding = harness.redact(finding.strip("\n"))
+            if len(finding) > FINDING_LIMIT:
+                finding = finding[:FINDING_LIMIT] + f"\n... (cut at {FINDING_LIMIT} of {len(finding)} characters; " \
+                                                    "the whole text is in the Allure evidence)"
+            report.harness_finding = finding  # type: ignore[attr-defined]
         report.user_properties.append(("verdict", verdict))
         report.user_properties.append(("reason", harness.redact(reason)[:500]))
         report.user_properties.append(("requirements", " ".join(item.case.requirements)))
@@ -384,6 +397,7 @@ class HarnessSession:
             severity=props.get("severity", "major"), reason=props.get("reason", ""),
             suite=report.nodeid.rsplit("::", 1)[0], duration=report.duration, title=props.get("title", ""),
             family=props.get("family", ""), requests=int(props.get("requests", 0) or 0),
+            finding=str(getattr(report, "harness_finding", "") or ""),
         )
 
     def close(self) -> None:

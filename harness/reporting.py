@@ -16,27 +16,47 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.catalogue import catalogue
+from harness.durations import format_duration, parse_duration
 
-EPIC = "PSD2 RTS on SCA and CSC (EU) 2018/389"
+RTS, PSD2 = "RTS (EU) 2018/389", "PSD2 (EU) 2015/2366"
 RTS_DOCUMENT = ("https://eur-lex.europa.eu/eli/reg_del/2018/389/oj",
                 "RTS (EU) 2018/389, the regulation (EUR-Lex)")
-"""The regulation every case is checked against; each case links to it."""
+DOCUMENTS = {
+    RTS: RTS_DOCUMENT,
+    PSD2: ("https://eur-lex.europa.eu/eli/dir/2015/2366/oj", "PSD2 (EU) 2015/2366, the directive (EUR-Lex)"),
+    "RFC 6749": ("https://www.rfc-editor.org/rfc/rfc6749", "RFC 6749, OAuth 2.0 (rfc-editor.org)"),
+    "RFC 6750": ("https://www.rfc-editor.org/rfc/rfc6750", "RFC 6750, OAuth 2.0 bearer tokens (rfc-editor.org)"),
+}
+"""Each instrument a case's requirements cite, with the link to the whole text the case gets."""
 
 HIDDEN_LABELS = ("host", "thread")
 """Labels allure-pytest adds that say nothing to an auditor (machine name, thread id)."""
 
-TARGET_FAULT_MESSAGE = "harness.errors.TargetFault: "
-"""How allure-pytest starts the message of a case broken by `TargetFault` (exc type: text)."""
+TARGET_FAULT_MESSAGE = "target fault: "
+"""How the message of a case broken by `TargetFault` starts in the results (`tidy_results`)."""
 NOT_TESTABLE_MESSAGE = "Skipped: not testable: "
-PRECONDITION_MESSAGE = "harness.errors.PreconditionNotMet: "
+PRECONDITION_MESSAGE = "precondition not met: "
 """A setup step (new PSU, login, consent) did not work: broken, never a finding."""
+HARNESS_FAULT_MESSAGE = "harness fault: "
+
+_RAW_PREFIXES = {  # allure-pytest writes `module.Class: text`; the results keep only the text
+    "harness.errors.NonCompliance: ": "",
+    "harness.errors.PreconditionNotMet: ": "",  # its text starts with PRECONDITION_MESSAGE
+    "harness.errors.TargetFault: ": TARGET_FAULT_MESSAGE,
+}
+
+
+def _message_regex(prefix: str, raw: str) -> str:
+    """Results written before `tidy_results` (older run folders) still start with the class."""
+    return "^(?:" + re.escape(prefix) + "|" + re.escape(raw) + r")[\s\S]*"
+
 
 CATEGORIES = [
     {"name": "Non-compliance: the bank broke a rule", "matchedStatuses": ["failed"]},
     {"name": "Precondition not met: the case never reached its rule", "matchedStatuses": ["broken"],
-     "messageRegex": "^" + re.escape(PRECONDITION_MESSAGE) + r"[\s\S]*"},
+     "messageRegex": _message_regex(PRECONDITION_MESSAGE, "harness.errors.PreconditionNotMet: ")},
     {"name": "Target fault: the bank could not be tested", "matchedStatuses": ["broken"],
-     "messageRegex": "^" + re.escape(TARGET_FAULT_MESSAGE) + r"[\s\S]*"},
+     "messageRegex": _message_regex(TARGET_FAULT_MESSAGE, "harness.errors.TargetFault: ")},
     {"name": "Harness fault", "matchedStatuses": ["broken"]},
     {"name": "Not testable: a capability the case needs is missing", "matchedStatuses": ["skipped"],
      "messageRegex": "^" + re.escape(NOT_TESTABLE_MESSAGE) + r"[\s\S]*"},
@@ -46,31 +66,63 @@ CATEGORIES = [
 _REGIME_REF = re.compile(r"\$\{regime\.([A-Za-z0-9_]+)\}")
 
 
+def instrument(cite: Any) -> str:
+    """The act or standard a citation is of: the RTS as amended is still the RTS."""
+    if cite.instrument.startswith("RTS "):
+        return RTS
+    if cite.instrument.startswith("PSD2 "):
+        return PSD2
+    return cite.instrument
+
+
+def epic(req: Any) -> str:
+    """A requirement's regulation: the instrument of its first basis citation (RTS, PSD2, an
+    RFC), or, for a rule of the source's product behaviour or a harness convention, the source
+    document it comes from."""
+    if req is None:
+        return "Not in the catalogue"
+    basis = next((c for c in req.citations if c.role == "basis"), None)
+    if req.basis in ("regulation", "standard") and basis is not None:
+        return instrument(basis)
+    source = getattr(req, "source_document", None)
+    title = source.title if source is not None else req.source
+    return f"Harness convention: {title}" if req.basis == "convention" else f"Source document: {title}"
+
+
 def case_markers(suite: Any, case: Any, regime: Any = None) -> list[Any]:
-    """Every allure marker of one case. `regime`: the `Regime` in force, for the description."""
+    """Every allure marker of one case. `regime`: the `Regime` in force, for the description.
+
+    One epic, one feature and one story per case, so that every grouping counts each case
+    once: the epic and story of its first requirement; its other requirements are tags, and
+    every requirement's citations and source are links."""
     import allure
 
     reqs = catalogue()
+    first = case.requirements[0] if case.requirements else ""
+    req = reqs.get(first)
     markers = [
-        allure.epic(EPIC),
+        allure.epic(epic(req) if first else "No requirement"),
         allure.feature(suite.family),
+        allure.story(f"{first} {req.title}" if req else first or "no requirement"),
         allure.severity({"warning": "trivial"}.get(case.severity, case.severity)),
         allure.id(case.id),
         allure.parent_suite(suite.family),
         allure.suite(suite.title),
     ]
     links: dict[str, str] = {}
+    cited: dict[str, None] = {}
     for rid in case.requirements:
-        req = reqs.get(rid)
-        markers.append(allure.story(f"{rid} {req.title}" if req else rid))
-        for cite in req.citations if req else ():
+        for cite in reqs[rid].citations if rid in reqs else ():
+            cited.setdefault(instrument(cite))
             if cite.url:
-                links.setdefault(cite.url, cite.label)
+                links.setdefault(cite.article_url, cite.label)
     for rid in case.requirements:
         source = getattr(reqs.get(rid), "source_document", None)
         if source is not None and getattr(source, "url", ""):
             links.setdefault(source.url, f"source document: {source.title}")
-    links.setdefault(*RTS_DOCUMENT)
+    for name in cited:
+        if name in DOCUMENTS:
+            links.setdefault(*DOCUMENTS[name])
     markers += [allure.link(url, name=name) for url, name in links.items()]
     tags = list(dict.fromkeys([*case.tags, *case.requirements, suite.family, case.severity]))
     markers.append(allure.tag(*tags))
@@ -122,7 +174,7 @@ def _description(suite: Any, case: Any, regime: Any = None) -> str:
             continue
         lines.append(f"- **{rid}** {req.title}" + (f": {req.obligation}" if req.obligation else ""))
         for cite in req.citations:
-            label = f"[{cite.label}]({cite.url})" if cite.url else cite.label
+            label = f"[{cite.label}]({cite.article_url})" if cite.url else cite.label
             lines.append(f"  - {label}" + ("" if cite.verified else " (unverified)"))
         source = getattr(req, "source_document", None)
         if source is not None:
@@ -130,7 +182,7 @@ def _description(suite: Any, case: Any, regime: Any = None) -> str:
         if req.deviation:
             lines.append(f"  - deviation of the source from the regulation: {req.deviation}")
     lines += ["", "### What the case does", ""]
-    lines += [f"{n}. {step.label}" for n, step in enumerate(case.steps, 1)]
+    lines += [f"{n}. {step_line(step, regime)}" for n, step in enumerate(case.steps, 1)]
     if regime is not None:
         values = regime_values(suite, case, regime)
         lines += ["", f"### Regime `{regime.name}` values used", ""]
@@ -149,6 +201,64 @@ def _description(suite: Any, case: Any, regime: Any = None) -> str:
     return "\n".join(lines)
 
 
+def step_line(step: Any, regime: Any = None) -> str:
+    """A step as the description lists it; a clock move with its duration in words:
+    `advance the clock by 5m 1s = session_idle + 1 s` (a value captured during the run, such
+    as `${expiresIn}`, is named, since its size is known only then)."""
+    if step.data.get("title"):
+        return step.label
+    if step.kind == "repeat":  # `repeat ${regime.max_failed_attempts} times` -> `repeat 5 times = max_failed_attempts`
+        times = str(step.data["repeat"].get("times", ""))
+        ref = _REGIME_REF.fullmatch(times.strip())
+        value = (getattr(regime, "limits", None) or {}).get(ref.group(1)) if ref else None
+        return f"repeat {value} times = {ref.group(1)}" if ref and value is not None else step.label
+    if step.kind != "advance":
+        return step.label
+    written = step.data["advance"]
+    terms = written if isinstance(written, list) else [written]
+    limits = getattr(regime, "limits", None) or {}
+    total: int | None = 0
+    parts: list[str] = []
+    for i, term in enumerate(terms):
+        text = str(term).strip()
+        sign = "-" if text.startswith("-") else "+"
+        text = text.lstrip("-").strip()
+        ref = _REGIME_REF.fullmatch(text)
+        seconds: int | None
+        if ref:
+            name = ref.group(1)
+            value = limits.get(name)
+            seconds = value if isinstance(value, int) else None
+            shown = name
+        elif text.startswith("${") and text.endswith("}"):
+            seconds, shown = None, text[2:-1]
+        else:
+            try:
+                seconds = parse_duration(text)
+            except ValueError:
+                seconds = None
+                shown = text
+            else:
+                shown = readable_duration(seconds, spaced_unit=True)
+        parts.append(("-" if sign == "-" else "") + shown if i == 0 else f"{sign} {shown}")
+        total = None if total is None or seconds is None else total + (seconds if sign == "+" else -seconds)
+    formula = " ".join(parts)
+    if total is None:
+        return f"advance the clock by {formula}"
+    amount = readable_duration(total)
+    return f"advance the clock by {amount}" if formula in (amount, readable_duration(total, spaced_unit=True)) \
+        else f"advance the clock by {amount} = {formula}"
+
+
+def readable_duration(seconds: int, spaced_unit: bool = False) -> str:
+    """`301` -> `5m 1s`; `spaced_unit`: a single unit reads `1 s` (as a term of a sum)."""
+    parts = re.findall(r"[0-9]+[dhms]", format_duration(abs(seconds)))
+    sign = "-" if seconds < 0 else ""
+    if spaced_unit and len(parts) == 1:
+        return sign + parts[0][:-1] + " " + parts[0][-1]
+    return sign + " ".join(parts)
+
+
 def _written_limits(regime_name: str) -> dict[str, Any]:
     """The limits as `specs/regimes.yaml` writes them (`5m`, `180d`, `5`)."""
     from harness.regime import _raw
@@ -163,6 +273,81 @@ def pytest_runtest_teardown_title(item: Any) -> None:
     import allure
 
     allure.dynamic.title(f"{item.case.id}: {item.case.title}")
+
+
+# -- the results after the session -----------------------------------------------------------
+
+_CLASS_NAME = re.compile(r"^((?:[A-Za-z_][A-Za-z0-9_]*\.)*)([A-Z][A-Za-z0-9_]*)(?:: |$)")
+
+
+def _exception_name(module: str, name: str) -> bool:
+    """`module.Class` as allure-pytest writes it: dotted, a builtin exception, or pytest's
+    `Failed` (never a case id such as `LOGIN: ...`, so a second tidy changes nothing)."""
+    import builtins
+
+    if module:
+        return True
+    value = getattr(builtins, name, None)
+    return name == "Failed" or (isinstance(value, type) and issubclass(value, BaseException))
+
+
+def clean_message(message: str, status: str) -> str:
+    """An error title without the Python class allure-pytest puts before it: a finding reads
+    as the finding, a target fault as `target fault: ...`, a precondition as `precondition not
+    met: ...`; anything else that failed is the harness's fault, named as such (with the bare
+    exception name, which is what a developer needs)."""
+    for raw, prefix in _RAW_PREFIXES.items():
+        if message.startswith(raw):
+            text = message[len(raw):]
+            if raw.endswith("PreconditionNotMet: ") and not text.startswith(PRECONDITION_MESSAGE):
+                text = PRECONDITION_MESSAGE + text
+            return prefix + (text.lstrip() if prefix else text)
+    match = _CLASS_NAME.match(message) if status in ("failed", "broken") else None
+    if match is None or not _exception_name(match.group(1), match.group(2)):
+        return message
+    rest = message[match.end():]
+    return f"{HARNESS_FAULT_MESSAGE}{match.group(2)}" + (f": {rest}" if rest else "")
+
+
+def tidy_results(results_dir: Path, redact: Any = None) -> dict[str, str]:
+    """Rewrite the error titles of the Allure results of a run (`clean_message`, redacted
+    again when `redact` is given), and return case id -> the id Allure 3 gives its result
+    (`md5` of the result's uuid, so `report.html#/<id>` opens that case in any report.html
+    generated from these results). The latest result of a case wins, as in `verify`."""
+    import hashlib
+
+    latest: dict[str, tuple[int, str]] = {}
+    for path in sorted(Path(results_dir).glob("*-result.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        if _tidy(data, redact):
+            path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        labels = {lab.get("name"): lab.get("value") for lab in data.get("labels", []) if isinstance(lab, dict)}
+        case_id, uuid = labels.get("as_id"), data.get("uuid")
+        stop = int(data.get("stop") or 0)
+        if case_id and uuid and (case_id not in latest or stop >= latest[case_id][0]):
+            latest[case_id] = (stop, hashlib.md5(str(uuid).encode()).hexdigest())
+    return {case: rid for case, (_, rid) in latest.items()}
+
+
+def _tidy(node: dict[str, Any], redact: Any) -> bool:
+    changed = False
+    details = node.get("statusDetails")
+    if isinstance(details, dict) and isinstance(details.get("message"), str):
+        message = clean_message(details["message"], str(node.get("status", "")))
+        if message != details["message"]:
+            details["message"] = redact(message) if redact else message
+            if redact and isinstance(details.get("trace"), str):
+                details["trace"] = redact(details["trace"])
+            changed = True
+    for step in node.get("steps") or ():
+        if isinstance(step, dict):
+            changed = _tidy(step, redact) or changed
+    return changed
 
 
 # -- the files next to the results -----------------------------------------------------------

@@ -68,6 +68,15 @@ def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | Non
     target = harness.target()
     ended = datetime.now(timezone.utc).timestamp()
     table = requirement_table(results)
+    alluredir = getattr(harness.config.option, "allure_report_dir", None)
+    report_ids: dict[str, str] = {}
+    if alluredir and Path(alluredir).is_dir():
+        from harness.reporting import tidy_results
+
+        report_ids = tidy_results(Path(alluredir), harness.redact)
+    # the families of the suites that ran (sandbox only when its cases did), not every one the
+    # target serves: a run of one family lists the gaps of that family
+    ran = {r.family for r in results if r.family}
     summary = {
         "harness_version": __version__,
         "target": {"name": target.name, "base_url": target.display_url, "clock": target.clock},
@@ -79,11 +88,9 @@ def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | Non
         "requests": sum(r.requests for r in results),
         "requirements": table,
         "requirements_without_cases": [row["id"] for row in table if row["verdict"] == "no case"
-                                       and row["family"] in set(target.families) | {"sandbox"}],
+                                       and row["family"] in ran],
         "not_testable": [{"id": r.case_id, "reason": r.reason} for r in results if r.verdict == NOT_TESTABLE],
-        "cases": [{"id": r.case_id, "title": r.title, "family": r.family, "requirements": list(r.requirements),
-                   "severity": r.severity, "verdict": r.verdict, "reason": r.reason,
-                   "duration_s": round(r.duration, 4)} for r in results],
+        "cases": [_case_entry(r, report_ids.get(r.case_id)) for r in results],
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     (run_dir / "summary.md").write_text(_markdown(summary), encoding="utf-8")
@@ -103,6 +110,20 @@ def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | Non
     if interrupted:
         _mark_interrupted(run_dir, harness, {r.case_id for r in results})
     _write_report_files(run_dir, harness, summary, manifest)
+
+
+def _case_entry(result: Any, report_id: str | None) -> dict[str, Any]:
+    entry = {"id": result.case_id, "title": result.title, "family": result.family,
+             "requirements": list(result.requirements), "severity": result.severity, "verdict": result.verdict,
+             "reason": result.reason, "duration_s": round(result.duration, 4),
+             "finding": result.finding if result.verdict in (FAILED, BROKEN) else ""}
+    if report_id:
+        entry["report_link"] = f"{REPORT_HTML}#/{report_id}"
+    return entry
+
+
+REPORT_HTML = "report.html"
+"""Allure 3's single file, next to the summaries (`run --html` or `psd2-harness report`)."""
 
 
 def _mark_interrupted(run_dir: Path, harness: Any, judged: set[str]) -> None:
@@ -195,5 +216,14 @@ def _markdown(summary: dict[str, Any]) -> str:
     failed = [c for c in summary["cases"] if c["verdict"] in (FAILED, BROKEN)]
     if failed:
         lines += ["", "## Findings", ""]
-        lines += [f"- **{c['id']}** ({c['verdict']}): {c['reason']}" for c in failed]
+        for case in failed:
+            text = case.get("finding") or case["reason"]
+            fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+            lines += [f"### {case['id']} ({case['verdict']})", "", f"{case['title']}", "",
+                      f"{fence}text", text, fence, ""]
+            if case.get("report_link"):
+                lines += [(f"Evidence: [{case['id']} in report.html]({case['report_link']}) (report.html is written "
+                           f"by `psd2-harness run --html` or `psd2-harness report RUN_DIR`; in it, search for "
+                           f"`{case['id']}`)."), ""]
+        lines.pop()
     return "\n".join(lines) + "\n"

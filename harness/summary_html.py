@@ -1,8 +1,10 @@
 """`summary.html`: the harness's own compliance summary, one static file, no Node needed.
 
 Written by every run from `summary.json` and `manifest.json`: the target and run metadata,
-the verdict per requirement with its citations (linked) and cases, every case, the list of
-cases that were not testable with their reasons, and the findings. Self-contained: inline
+the verdict per requirement with its citations (linked at the article, with a legend of the
+`(unverified)` tag) and cases, every case, the list of cases that were not testable with
+their reasons, and each failed or broken case's whole finding (redacted, in a `<pre>`) with
+a link to the case in report.html. Self-contained: inline
 CSS, no script, no image, no font, nothing fetched when it opens (links are only links).
 """
 
@@ -36,7 +38,24 @@ th{background:#f3f5f7}
 .v-skipped,.v-no-case{color:#57606a;background:#eef0f2}
 .counts td{text-align:center}.reason{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:12px}
 small{color:#57606a}code{font-family:ui-monospace,monospace}
+pre.finding{white-space:pre-wrap;word-break:break-word;font:12px/1.4 ui-monospace,monospace;background:#f6f8fa;
+border:1px solid #d0d7de;border-left:4px solid #a1121b;padding:.6em .8em;margin:.4em 0;max-height:40em;overflow:auto}
+.finding-broken pre.finding{border-left-color:#8a4b00}
+.legend{background:#f6f8fa;border:1px solid #d0d7de;padding:.5em .8em}
+h3{margin:1.4em 0 .3em}
 """
+
+LEGEND = (
+    "Each citation links to the text it cites: EUR-Lex at the cited article (the HTML of the act, "
+    "<code>#art_N</code>; an article that Delegated Regulation (EU) 2022/2360 replaced or inserted, "
+    "Art. 10 and 10a of the RTS, at Art. 1 of that act, which holds the new text), an RFC at its section. "
+    "A citation is <b>verified</b> when its article, paragraph and point were read in a stored copy of the "
+    "text and say what the rule attributes to them (the copies read were consolidated texts outside "
+    "EUR-Lex, which could not be fetched: see <code>specs/requirements.yaml</code>). "
+    "<small>(unverified)</small> marks a citation that was not confirmed so: it names the clause the rule "
+    "is believed to rest on, and its note (shown when the pointer rests on the tag) says what is missing, "
+    "for example that the clause was read only in a text that is not EU law.")
+"""What `(unverified)` means: the `verified` field of `specs/requirements.yaml`."""
 
 
 def _v(verdict: str) -> str:
@@ -54,8 +73,10 @@ def _citations(rid: str, labels: list[str]) -> str:
         return "<br>".join(escape(label) for label in labels) or "<small>none</small>"
     parts = []
     for cite in req.citations:
-        label = escape(cite.label) + ("" if cite.verified else " <small>(unverified)</small>")
-        parts.append(f'<a href="{escape(cite.url)}">{label}</a>' if cite.url else label)
+        tag = f' <small class="unverified" title="{escape(cite.note or "not confirmed in a stored copy of the text")}">' \
+              "(unverified)</small>"
+        link = f'<a href="{escape(cite.article_url)}">{escape(cite.label)}</a>' if cite.url else escape(cite.label)
+        parts.append(link + ("" if cite.verified else tag))
     source = getattr(req, "source_document", None)
     if source is not None:
         title = escape(f"source: {source.title}")
@@ -63,7 +84,37 @@ def _citations(rid: str, labels: list[str]) -> str:
     return "<br>".join(parts) or "<small>none</small>"
 
 
-def render(summary: dict[str, Any], manifest: dict[str, Any], run_id: str) -> str:
+def _report_link(case: dict[str, Any], report_exists: bool) -> str:
+    """Where the case's evidence opens in report.html (Allure 3 routes `#/<result id>`)."""
+    link = case.get("report_link")
+    cid = escape(case["id"])
+    if not link:
+        return ""
+    if report_exists:
+        return (f'<p><a href="{escape(link)}">Open {cid} in report.html</a>: every request and response, in '
+                f"order, redacted (if it opens on the overview, search there for <code>{cid}</code>).</p>")
+    return (f'<p>Evidence: <a href="{escape(link)}">{cid} in report.html</a>, once it is generated '
+            "(<code>psd2-harness run --html</code>, or later <code>psd2-harness report RUN_DIR</code>; the link "
+            f"holds for any report.html made from this folder's <code>allure-results/</code>); in it, search for "
+            f"<code>{cid}</code>.</p>")
+
+
+def _findings(findings: list[dict[str, Any]], report_exists: bool) -> list[str]:
+    out = []
+    for case in findings:
+        cid = escape(case["id"])
+        text = case.get("finding") or case.get("reason", "")
+        verdict = case.get("verdict", "")
+        out.append(f'<section id="finding-{cid}" class="finding-{escape(verdict)}">'
+                   f'<h3><a href="#case-{cid}">{cid}</a> {_v(verdict)}</h3>'
+                   f"<p>{escape(case.get('title', ''))}</p>"
+                   f'<pre class="finding">{escape(text)}</pre>'
+                   f"{_report_link(case, report_exists)}</section>")
+    return out
+
+
+def render(summary: dict[str, Any], manifest: dict[str, Any], run_id: str, report_exists: bool = False) -> str:
+    """The page. `report_exists`: report.html is in the folder (the case links then say so)."""
     target = summary.get("target", {})
     code = summary.get("exit_code")
     title = f"PSD2 SCA conformance: {target.get('name', '')}"
@@ -99,7 +150,7 @@ def render(summary: dict[str, Any], manifest: dict[str, Any], run_id: str) -> st
 
     shown = [r for r in summary.get("requirements", [])
              if r.get("cases") or r.get("id") in summary.get("requirements_without_cases", [])]
-    out += ["<h2>Requirements</h2>",
+    out += ["<h2>Requirements</h2>", f'<p class="legend" id="legend">{LEGEND}</p>',
             "<table><tr><th>requirement</th><th>citations</th><th>verdict</th><th>cases</th></tr>"]
     for row in shown:
         cases = "<br>".join(f'<a href="#case-{escape(c["id"])}">{escape(c["id"])}</a> {_v(c["verdict"])}'
@@ -114,11 +165,14 @@ def render(summary: dict[str, Any], manifest: dict[str, Any], run_id: str) -> st
             "<table><tr><th>case</th><th>requirements</th><th>severity</th><th>verdict</th><th>reason</th></tr>"]
     for case in summary.get("cases", []):
         reqs = " ".join(f'<a href="#req-{escape(r)}">{escape(r)}</a>' for r in case.get("requirements", []))
+        reason = escape(case.get("reason", ""))
+        if case.get("verdict") in (FAILED, BROKEN):
+            reason += f'<br><a href="#finding-{escape(case["id"])}">the finding</a>'
         out.append(f'<tr id="case-{escape(case["id"])}"><td><b>{escape(case["id"])}</b>: '
                    f'{escape(case.get("title", ""))}<br><small>{escape(case.get("family", ""))}, '
                    f'{escape(str(case.get("duration_s", "")))} s</small></td><td>{reqs}</td>'
                    f'<td>{escape(case.get("severity", ""))}</td><td>{_v(case.get("verdict", ""))}</td>'
-                   f'<td class="reason">{escape(case.get("reason", ""))}</td></tr>')
+                   f'<td class="reason">{reason}</td></tr>')
     out.append("</table>")
 
     out.append("<h2>Not testable</h2>")
@@ -129,13 +183,15 @@ def render(summary: dict[str, Any], manifest: dict[str, Any], run_id: str) -> st
         out.append("<p>None: every selected case could be run.</p>")
     if summary.get("requirements_without_cases"):
         out += ["<h2>Requirements without a case</h2>",
-                "<ul>" + "".join(f"<li>{escape(r)}</li>" for r in summary["requirements_without_cases"]) + "</ul>"]
+                "<p><small>Requirements of the API families this run tested that no case checks.</small></p>",
+                "<ul>" + "".join(f'<li><a href="#req-{escape(r)}">{escape(r)}</a></li>'
+                                 for r in summary["requirements_without_cases"]) + "</ul>"]
     findings = [c for c in summary.get("cases", []) if c.get("verdict") in (FAILED, BROKEN)]
-    out.append("<h2>Findings</h2>")
+    out.append('<h2 id="findings">Findings</h2>')
     if findings:
-        out.append("<ul>" + "".join(f'<li><a href="#case-{escape(c["id"])}"><b>{escape(c["id"])}</b></a> '
-                                    f'{_v(c["verdict"])}: {escape(c.get("reason", ""))}</li>' for c in findings)
-                   + "</ul>")
+        out.append("<p><small>Every failed or broken case: the rule, where in the suite (file:line:column and "
+                   "step), what was sent, what came back, every mismatch, redacted.</small></p>")
+        out += _findings(findings, report_exists)
     else:
         out.append("<p>None.</p>")
     out += ['<h2 id="suites">Suites run</h2>', "<table>"]
@@ -152,6 +208,8 @@ def render(summary: dict[str, Any], manifest: dict[str, Any], run_id: str) -> st
 
 
 def write_summary_html(run_dir: Path, summary: dict[str, Any], manifest: dict[str, Any]) -> Path:
+    """Write (or rewrite, once report.html is there) RUN_DIR/summary.html."""
     path = Path(run_dir) / "summary.html"
-    path.write_text(render(summary, manifest, Path(run_dir).name), encoding="utf-8")
+    path.write_text(render(summary, manifest, Path(run_dir).name,
+                           report_exists=(Path(run_dir) / "report.html").is_file()), encoding="utf-8")
     return path

@@ -10,6 +10,8 @@ VERDICTS = (PASSED, FAILED, BROKEN, NOT_TESTABLE, SKIPPED)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BROKEN, EXIT_INCOMPLETE = 0, 1, 2, 3, 4
 NOT_TESTABLE_PREFIX = "not testable: "
+FINDING_LIMIT = 4096
+"""Characters of a finding kept for the summaries (the rest is in the Allure evidence)."""
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -34,6 +36,9 @@ class CaseResult:
     title: str = ""
     family: str = ""
     requests: int = 0
+    finding: str = ""
+    """A failed or broken case's whole finding (rule, where, sent, came back, every mismatch),
+    redacted and cut at `FINDING_LIMIT`; empty otherwise."""
     extra: dict = field(default_factory=dict)
 
 
