@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 import statistics
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request

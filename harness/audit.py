@@ -32,8 +32,18 @@ from pathlib import Path
 from typing import Any
 
 from harness import integrity
-from harness.verdicts import (BROKEN, EXIT_BROKEN, EXIT_USAGE, FAILED, NOT_TESTABLE, PASSED, SKIPPED, VERDICTS,
-                              CaseResult, exit_code)
+from harness.verdicts import (
+    BROKEN,
+    EXIT_BROKEN,
+    EXIT_USAGE,
+    FAILED,
+    NOT_TESTABLE,
+    PASSED,
+    SKIPPED,
+    VERDICTS,
+    CaseResult,
+    exit_code,
+)
 
 EXIT_OK, EXIT_ALTERED = 0, 1
 
@@ -153,7 +163,8 @@ def write_allure_html(run_dir: Path, secrets: frozenset[str] | None = None) -> i
         config = Path(tmp) / "allurerc.json"
         config.write_text(json.dumps(allurerc(output=str(Path(tmp) / "out"), report_name=name)), encoding="utf-8")
         proc = subprocess.run([str(cli), "generate", "--config", str(config), str(results.resolve())],
-                              cwd=tmp, capture_output=True, text=True, env={**os.environ, "ALLURE_NO_ANALYTICS": "true"})
+                              cwd=tmp, capture_output=True, text=True,
+                              env={**os.environ, "ALLURE_NO_ANALYTICS": "true"})
         generated = Path(tmp) / "out" / "awesome" / "index.html"
         if not generated.is_file():
             generated = Path(tmp) / "out" / "index.html"
@@ -205,7 +216,8 @@ def allure_verdicts(results_dir: Path) -> dict[str, str]:
 
             verdict = NOT_TESTABLE if message.startswith(NOT_TESTABLE_MESSAGE) else SKIPPED
         else:
-            verdict = {"passed": PASSED, "failed": FAILED, "broken": BROKEN}.get(status, str(status))
+            verdict = {"passed": PASSED, "failed": FAILED, "broken": BROKEN}.get(status, str(status)) \
+                if status is not None else str(status)
         stop = int(data.get("stop") or 0)
         if case_id not in latest or stop >= latest[case_id][0]:
             latest[case_id] = (stop, verdict)
@@ -370,7 +382,7 @@ class _SummaryHTML(HTMLParser):
 
     def close(self) -> None:
         super().close()
-        for head, cell in zip(self.count_heads, self.count_cells):
+        for head, cell in zip(self.count_heads, self.count_cells, strict=False):
             try:
                 self.said.counts[head] = int(cell.strip())
             except ValueError:

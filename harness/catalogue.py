@@ -132,7 +132,8 @@ def load_catalogue(path: str | Path) -> dict[str, Requirement]:
     for i, entry in enumerate(doc.data["requirements"]):
         rid = entry["id"]
         if rid in out:
-            problems.append(doc.error(f"duplicate requirement ID {rid!r}; expected each ID once", ("requirements", i, "id")))
+            problems.append(doc.error(f"duplicate requirement ID {rid!r}; expected each ID once",
+                                      ("requirements", i, "id")))
             continue
         if entry["source"] not in sources:
             problems.append(doc.error(f"unknown source {entry['source']!r}; expected one of: {', '.join(sources)}",

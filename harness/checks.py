@@ -7,13 +7,12 @@ step, so a bank sees all its faults at once.
 
 from __future__ import annotations
 
-from harness.errors import SchemaRefError  # noqa: F401  (raised here; importable from here too)
-
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
@@ -21,6 +20,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from harness import jsonpointer
+from harness.errors import SchemaRefError  # noqa: F401  (raised here; importable from here too)
 from harness.model import Expectation
 from harness.paths import specs_dir
 
@@ -48,7 +48,9 @@ class Observed:
     """Parsed JSON, or `jsonpointer.MISSING` when the body is not JSON."""
     text: str
     captures: Mapping[str, Any]
-    responses: Mapping[str, "Observed"]
+    responses: Mapping[str, Observed]
+    request_line: str = ""
+    """The request that got this response, "METHOD url" (empty when not known)."""
 
 
 def short(value: Any, limit: int = 120) -> str:
@@ -83,7 +85,8 @@ def check_headers(exp: Expectation, obs: Observed, values: Mapping[str, Any]) ->
     for name, wanted in values.get("headers", exp.headers).items():
         got = lower.get(name.lower())
         if got is None or got != str(wanted):
-            out.append(Mismatch("headers", f"header {name}", short(str(wanted)), short(got) if got else "no such header"))
+            out.append(Mismatch("headers", f"header {name}", short(str(wanted)),
+                                short(got) if got else "no such header"))
     for name in exp.headers_present:
         if name.lower() not in lower:
             out.append(Mismatch("headers", f"header {name}", "present", "no such header"))
@@ -110,7 +113,7 @@ def subset_mismatches(expected: Any, actual: Any, pointer: str) -> list[Mismatch
         if not isinstance(actual, list) or len(actual) != len(expected):
             return [Mismatch("json", pointer or "/", short(expected), short(actual))]
         out = []
-        for i, (e, a) in enumerate(zip(expected, actual)):
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
             out += subset_mismatches(e, a, jsonpointer.join(pointer, i))
         return out
     if actual is jsonpointer.MISSING or type(expected) is not type(actual) and not _numbers(expected, actual) \
@@ -213,7 +216,7 @@ def _differences(a: Any, b: Any, pointer: str) -> list[Mismatch]:
         return out
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         out = []
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             out += _differences(x, y, jsonpointer.join(pointer, i))
         return out
     return [] if a == b and type(a) is type(b) else [Mismatch("same_as", pointer or "/", short(b), short(a))]
@@ -223,8 +226,8 @@ def check_unique(exp: Expectation, obs: Observed, _: Any = None) -> list[Mismatc
     """The value differs from an earlier capture, or from each of a list of them (an id
     unique per response is compared with every id the case saw, not only the last)."""
     out = []
-    for pointer, names in exp.unique.items():
-        names = names if isinstance(names, list) else [names]
+    for pointer, given in exp.unique.items():
+        names = given if isinstance(given, list) else [given]
         mine = jsonpointer.resolve(obs.body, pointer)
         if mine is jsonpointer.MISSING:
             out.append(Mismatch("unique", pointer, f"a value different from {', '.join(names)}", "nothing (absent)"))
@@ -240,7 +243,8 @@ def check_unique(exp: Expectation, obs: Observed, _: Any = None) -> list[Mismatc
 def check_bounds(exp: Expectation, obs: Observed, values: Mapping[str, Any]) -> list[Mismatch]:
     """Numeric limits: `at_most` (a cap such as a maximum token lifetime) and `at_least`."""
     out = []
-    for key, word, holds in (("at_most", "at most", lambda a, b: a <= b), ("at_least", "at least", lambda a, b: a >= b)):
+    for key, word, holds in (("at_most", "at most", lambda a, b: a <= b),
+                             ("at_least", "at least", lambda a, b: a >= b)):
         for pointer, bound in values.get(key, getattr(exp, key)).items():
             found = jsonpointer.resolve(obs.body, pointer)
             if not _numbers(found, bound):

@@ -193,7 +193,6 @@ def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None,
     """Call pytest on the suites with the harness plugin; returns the harness exit code.
     `allow_app`: the target file's in-process app may be imported (the CLI asks for --allow-app).
     `signer` (harness.signing.load_signer): sign SHA256SUMS once everything else is written."""
-    import pytest
 
     from harness.runfolder import create_run_dir
 
@@ -360,7 +359,7 @@ def list_cases(paths: tuple[str, ...], by_requirement: bool) -> None:
              for suite in suites for case in suite.cases]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4])
 
 
 @main.command(epilog="""\b
@@ -372,7 +371,8 @@ Exit codes:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("-n", "workers", default=0, type=click.IntRange(min=0), help="Worker processes (default: one per core).")
 @click.option("--defect", "only", multiple=True, help="Only these defects (repeatable).")
-@click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Also write the matrix as JSON.")
+@click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False),
+              help="Also write the matrix as JSON.")
 @click.option("--target", "target_name", default="reference", show_default=True,
               help="An in-process app factory that takes defects: reference, or reference-alt (the second dialect).")
 @click.option("--allow-app", is_flag=True, help="Allow the target file's in-process app: (importing it runs its code).")

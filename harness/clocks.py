@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from harness.errors import NotTestable, TargetFault
 
@@ -18,7 +19,7 @@ _real_now = datetime.now  # captured before any freeze: evidence needs the real 
 
 
 def real_utc_now() -> datetime:
-    return _real_now(timezone.utc)
+    return _real_now(UTC)
 
 
 class ClockDriver(Protocol):
@@ -122,7 +123,7 @@ class FreezegunClock:
 
     def reading(self) -> str:
         if self._factory is not None:
-            return _iso(self._factory().replace(tzinfo=timezone.utc))
+            return _iso(self._factory().replace(tzinfo=UTC))
         return _iso(real_utc_now())
 
 
@@ -135,4 +136,4 @@ def make_clock(kind: str) -> ClockDriver:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -17,9 +17,10 @@ from __future__ import annotations
 import difflib
 import json
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import httpx
 
@@ -30,7 +31,8 @@ from harness.model import Case, Flow, Step, Suite
 from harness.target import Target
 from harness.verdicts import EXIT_BROKEN, EXIT_OK, EXIT_USAGE
 
-OK, MISSING, SUGGESTION, UNREACHABLE, FAILED, SKIPPED = "ok", "missing", "suggestion", "unreachable", "failed", "skipped"
+OK, MISSING, SUGGESTION, UNREACHABLE = "ok", "missing", "suggestion", "unreachable"
+FAILED, SKIPPED = "failed", "skipped"
 _NO_SUCH_PATH = "/__psd2_harness_doctor_no_such_path__"
 
 

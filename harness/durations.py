@@ -5,9 +5,9 @@ Whole seconds only: the contract measures every limit in whole seconds of the ba
 
 from __future__ import annotations
 
-from harness.errors import DurationError  # noqa: F401  (raised here; importable from here too)
-
 import re
+
+from harness.errors import DurationError  # noqa: F401  (raised here; importable from here too)
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _PATTERN = re.compile(r"^(-)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
@@ -27,7 +27,7 @@ def parse_duration(value: object) -> int:
         match = _PATTERN.match(text)
         if match and any(match.group(i) for i in range(2, 6)):
             sign = -1 if match.group(1) else 1
-            total = sum(int(g) * _UNITS[u] for g, u in zip(match.groups()[1:], "dhms") if g)
+            total = sum(int(g) * _UNITS[u] for g, u in zip(match.groups()[1:], "dhms", strict=True) if g)
             return sign * total
     raise DurationError(f"bad duration {value!r}; expected e.g. 179d, 4m59s, -1s or whole seconds")
 

@@ -16,8 +16,9 @@ import contextlib
 import json
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, TypeGuard
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -57,7 +58,7 @@ class RunContext:
             self.clock.call = self._sandbox_call
 
     # the clock driver's sandbox calls go through the case being run (for evidence)
-    _current: "CaseRun | None" = None
+    _current: CaseRun | None = None
 
     def _sandbox_call(self, op_id: str, path_params: dict[str, Any], body: Any) -> Any:
         run = self._current
@@ -68,7 +69,7 @@ class RunContext:
         if not 200 <= observed.status < 300:  # time that did not move must never pass a case
             raise TargetFault((run._where(step) if step else f"  in case {run.case.id}") +
                               f"\n  the sandbox did not move the clock (SBX-3): "
-                              f"{run.ctx.redactor.url(getattr(observed, 'request_line', op_id))} answered "
+                              f"{run.ctx.redactor.url(observed.request_line or op_id)} answered "
                               f"{observed.status}, body {run._body_text(observed)}")
         return observed
 
@@ -276,7 +277,7 @@ class CaseRun:
                    name=f"{method} {urlsplit(str(request.url)).path}")
         observed = Observed(status=response.status_code, headers=response.headers, body=body, text=response.text,
                             captures={}, responses=self.state.responses)
-        observed.request_line = f"{method} {request.url}"  # type: ignore[attr-defined]
+        observed.request_line = f"{method} {request.url}"
         self.state.last = observed
         return observed
 
@@ -352,7 +353,7 @@ class CaseRun:
             req: Requirement | None = reqs.get(rid)
             lines.append(f"  rule {rid}: {req.title if req else ''}")
         lines.append(self._where(step))
-        lines.append(f"  sent: {redactor.url(getattr(observed, 'request_line', '?'))}")
+        lines.append(f"  sent: {redactor.url(observed.request_line or '?')}")
         lines.append(f"  came back: {observed.status}")
         for mismatch in found:
             lines.append(f"  - {redactor.text(str(mismatch))}")
@@ -377,7 +378,7 @@ class CaseRun:
             if value is jsonpointer.MISSING and observed.body is jsonpointer.MISSING and observed.text.strip() \
                     and _reads_body(source):  # an answer that does not parse is garbage, not an absent value
                 raise TargetFault(self._where(step) + f"\n  the answer is not JSON, so {name!r} cannot be captured"
-                                  f"\n  sent: {self.ctx.redactor.url(getattr(observed, 'request_line', '?'))}"
+                                  f"\n  sent: {self.ctx.redactor.url(observed.request_line or '?')}"
                                   f"\n  came back: {observed.status}\n  body: {self._body_text(observed)}")
             if value is jsonpointer.MISSING:
                 raise self._not_compliant(self._finding(step, observed, [Mismatch(
@@ -420,8 +421,9 @@ class CaseRun:
                 return jsonpointer.MISSING
             if "minus" in source:  # a span between two numeric claims: {claim: exp, minus: iat}
                 a, b = claims.get(source.get("claim")), claims.get(source["minus"])
-                ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b))
-                return a - b if ok else jsonpointer.MISSING  # type: ignore[operator]
+                if _is_number(a) and _is_number(b):
+                    return a - b
+                return jsonpointer.MISSING
             return claims.get(source["claim"], jsonpointer.MISSING) if "claim" in source else claims
         if source.get("status"):
             return observed.status
@@ -571,14 +573,17 @@ class CaseRun:
                 raise self._not_compliant(self._finding(step, last, [Mismatch(
                     "poll", "halt", "the until condition before the halt condition", f"halt at attempt {attempt}")],
                     headline=f"{self.case.id}: polling reached its halt condition"), step, last)
-            if not self._mismatches(step, step.until, last, scope):  # type: ignore[arg-type]
+            assert step.until is not None, "a poll step has an until (the loader and the suite schema require it)"
+            if not self._mismatches(step, step.until, last, scope):
                 return
             if attempt < attempts:
                 _sleep(interval)
         history = "; ".join(seen[-5:])
-        raise self._not_compliant(self._finding(step, self.state.last, [Mismatch(  # type: ignore[arg-type]
+        last = self.state.last
+        assert last is not None, "attempts >= 1 (the suite schema's minimum), and each attempt observed a response"
+        raise self._not_compliant(self._finding(step, last, [Mismatch(
             "poll", "until", f"the until condition within {attempts} attempts", f"never met (last: {history})")]),
-            step, self.state.last)
+            step, last)
 
 
 def _fact_secrets(facts: Any, psu: dict[str, Any]) -> list[str]:
@@ -634,6 +639,11 @@ def _scalar(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _is_number(value: object) -> TypeGuard[int | float]:
+    """A JSON number (a bool is no number here)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _reads_body(source: Any) -> bool:
     """Whether a capture takes its value from the JSON body (not a header or the status)."""
     return isinstance(source, str) or not ({"json", "url_query", "jwt", "date"}.isdisjoint(source))
@@ -647,7 +657,7 @@ def _describe_source(source: Any) -> str:
 
 def _shifted_date(value: Any, seconds: int) -> Any:
     """`YYYY-MM-DD` (UTC) of an RFC 3339 timestamp or a date, moved by `seconds`; MISSING if unparseable."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import UTC, datetime, timedelta
 
     try:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else None
@@ -656,7 +666,7 @@ def _shifted_date(value: Any, seconds: int) -> Any:
     if moment is None:
         return jsonpointer.MISSING
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return (moment + timedelta(seconds=seconds)).date().isoformat()
 
 

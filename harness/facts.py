@@ -9,9 +9,10 @@ new-PSU answer (or a fixed test user) into a mapping of facts through `resolve_p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Mapping
+from typing import Any
 
 from harness import jsonpointer
 from harness.errors import ConfigErrors
@@ -32,7 +33,7 @@ class Fact:
     """The reference's pointer (into the new-PSU answer, or into a list item)."""
     secret: bool = False
     min: int = 0
-    items: Mapping[str, "Fact"] = field(default_factory=dict)
+    items: Mapping[str, Fact] = field(default_factory=dict)
     """For a list of records: the facts of each item, their defaults relative to the item."""
     item_type: str = ""
     """For a list of scalars: the scalars' type."""
@@ -144,8 +145,9 @@ def resolve_psu(facts: FamilyFacts, answer: Any, mapping: Mapping[str, Any]) -> 
                     value = _read(entry, where)
                     if value is jsonpointer.MISSING:
                         if i == 0:
-                            missing.append(Unresolved(f"{fact.name}.{sub.name}", f"{at}/{i}{where}"
-                                                      if isinstance(where, str) and where.startswith("/") else str(where)))
+                            shown = f"{at}/{i}{where}" if isinstance(where, str) and where.startswith("/") \
+                                else str(where)
+                            missing.append(Unresolved(f"{fact.name}.{sub.name}", shown))
                         continue
                     item[sub.name] = value
                 items.append(item)

@@ -15,8 +15,8 @@ import binascii
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 SUMS_FILE = "SHA256SUMS"
 SIG_FILE = "SHA256SUMS.sig"

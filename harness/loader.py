@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from harness import openapi
 from harness.catalogue import catalogue
@@ -371,7 +372,8 @@ def _build_step(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[s
     if kind != "request":
         stray = [k for k in _REQUEST_ONLY if k in raw]
         if stray:
-            ctx.error(f"{', '.join(stray)} only belong to a request step; this is a {kind} step", key_path + (stray[0],))
+            ctx.error(f"{', '.join(stray)} only belong to a request step; this is a {kind} step",
+                      key_path + (stray[0],))
     _check_references(ctx, raw, key_path, args)
     if kind == "request":
         step = _build_request(ctx, raw, key_path, location, args)
@@ -539,7 +541,8 @@ def _build_expect(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set
     return Expectation(
         status=raw.get("status"), headers=raw.get("headers") or {},
         headers_present=tuple(raw.get("headers_present") or ()), headers_absent=tuple(raw.get("headers_absent") or ()),
-        json=raw.get("json") or {}, contains=raw.get("contains") or {}, present=tuple(raw.get("present") or ()), absent=tuple(raw.get("absent") or ()),
+        json=raw.get("json") or {}, contains=raw.get("contains") or {},
+        present=tuple(raw.get("present") or ()), absent=tuple(raw.get("absent") or ()),
         schema=raw.get("schema"), same_as=same_as, unique=raw.get("unique") or {},
         at_most=raw.get("at_most") or {}, at_least=raw.get("at_least") or {},
         location=ctx.doc.location(key_path),

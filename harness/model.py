@@ -6,9 +6,10 @@ keeps its own scope, so nothing leaks between cases (or workers).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from harness.errors import Location
 
@@ -34,15 +35,15 @@ class Expectation:
     absent: tuple[str, ...] = ()
     schema: str | None = None
     same_as: Mapping[str, Any] | None = None
-    unique: Mapping[str, str] = field(default_factory=dict)
+    unique: Mapping[str, str | list[str]] = field(default_factory=dict)  # a capture name, or a list of them
     at_most: Mapping[str, Any] = field(default_factory=dict)
     at_least: Mapping[str, Any] = field(default_factory=dict)
     location: Location | None = None
 
     @property
     def needs_body(self) -> bool:
-        return bool(self.json or self.contains or self.present or self.absent or self.schema or self.unique or self.same_as
-                    or self.at_most or self.at_least)
+        return bool(self.json or self.contains or self.present or self.absent or self.schema or self.unique
+                    or self.same_as or self.at_most or self.at_least)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ class Step:
     """The step's fields as written (values still hold ${...} references)."""
     location: Location
     expect: Expectation | None = None
-    steps: tuple["Step", ...] = ()
+    steps: tuple[Step, ...] = ()
     """The body of `repeat` and `poll`."""
     until: Expectation | None = None
     halt: Expectation | None = None

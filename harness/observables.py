@@ -11,9 +11,10 @@ flows it calls, in the role it calls them with. Preconditions may in addition ex
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from harness.catalogue import Observables, catalogue
 from harness.errors import ConfigError
@@ -73,7 +74,7 @@ class _Allowed:
 
     def summary(self) -> str:
         parts = []
-        for rid, obs in zip(self.ids, self.observables):
+        for rid, obs in zip(self.ids, self.observables, strict=True):
             items = [str(s) for s in obs.statuses] + [repr(v) for v in obs.values] + list(obs.fields)
             parts.append(f"{rid}: {', '.join(items) or 'none declared'}")
         return "; ".join(parts)
@@ -162,7 +163,6 @@ def _literal(scope: _Scope, value: Any, where: tuple[Any, ...], allowed: _Allowe
                 return
     if not any(o.allows_value(value) for o in allowed.observables):
         bad(repr(value), where)
-    return []
 
 
 def _leaves(value: Any, pointer: str) -> Iterator[tuple[str, Any]]:

@@ -8,8 +8,9 @@ file lies below the bundled `suites/`, and it imports the engine only when a cas
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -62,14 +63,14 @@ def _collects(config: pytest.Config, path: Path) -> bool:
     return True
 
 
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "SuiteFile | None":
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SuiteFile | None:
     if _collects(parent.config, file_path):
         return SuiteFile.from_parent(parent, path=file_path)
     return None
 
 
 class SuiteFile(pytest.File):
-    def collect(self) -> Iterator["CaseItem"]:
+    def collect(self) -> Iterator[CaseItem]:
         from harness.loader import build_suite, cached_suite, is_suite_document, remember_suite
         from harness.yamlsource import load_document
 
@@ -93,7 +94,7 @@ class SuiteFile(pytest.File):
         return super().repr_failure(excinfo)
 
 
-def _markers(suite: Any, case: Any, session: "HarnessSession") -> list[Any]:
+def _markers(suite: Any, case: Any, session: HarnessSession) -> list[Any]:
     markers: list[Any] = []
     if getattr(session.config.option, "allure_report_dir", None):  # labels nobody reads cost per case
         from harness.regime import load_regime
@@ -112,6 +113,8 @@ class CaseItem(pytest.Item):
         super().__init__(**kwargs)
         self.suite = suite
         self.case = case
+        self.harness_properties: list[tuple[str, object]] = []
+        """The verdict's junit properties, set by the call report and repeated on the teardown one."""
 
     def runtest(self) -> None:
         from harness.engine import CaseRun
@@ -207,7 +210,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             if len(finding) > FINDING_LIMIT:
                 finding = finding[:FINDING_LIMIT] + f"\n... (cut at {FINDING_LIMIT} of {len(finding)} characters; " \
                                                     "the whole text is in the Allure evidence)"
-            report.harness_finding = finding  # type: ignore[attr-defined]
+            report.harness_finding = finding
         report.user_properties.append(("verdict", verdict))
         report.user_properties.append(("reason", harness.redact(reason)[:500]))
         report.user_properties.append(("requirements", " ".join(item.case.requirements)))
@@ -215,10 +218,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.user_properties.append(("family", item.suite.family))
         report.user_properties.append(("title", item.case.title))
         report.user_properties.append(("requests", getattr(item, "requests", 0)))
-        item.harness_properties = list(report.user_properties)  # type: ignore[attr-defined]
-    elif report.when == "teardown" and getattr(item, "harness_properties", None):
+        item.harness_properties = list(report.user_properties)
+    elif report.when == "teardown" and item.harness_properties:
         # junitxml writes only the teardown report's properties: the verdict reaches junit.xml
-        report.user_properties.extend(item.harness_properties)  # type: ignore[attr-defined]
+        report.user_properties.extend(item.harness_properties)
     return report
 
 
@@ -286,6 +289,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     harness = config.stash[_SESSION]
     if hasattr(config, "workerinput"):
         if harness._redactor is not None:  # values minted on this worker, for the controller's canary (memory only)
+            # pytest-xdist sets workeroutput on a worker's config; pytest's Config does not declare it
             config.workeroutput["harness_secrets"] = sorted(harness._redactor.values)  # type: ignore[attr-defined]
         return
     interrupted = harness.interrupted  # Ctrl-C; pytest's INTERRUPTED also covers collection errors

@@ -6,16 +6,15 @@ reference bank reads the same values, so a changed limit changes both sides at o
 
 from __future__ import annotations
 
-from harness.errors import UnknownRegime  # noqa: F401  (raised here; importable from here too)
-
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
-from typing import Mapping
 
 import yaml
 
 from harness.durations import parse_duration
+from harness.errors import UnknownRegime  # noqa: F401  (raised here; importable from here too)
 from harness.paths import specs_dir
 
 DEFAULT_REGIME = "eu-2023"

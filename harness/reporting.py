@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from harness.catalogue import catalogue
 from harness.durations import format_duration, parse_duration
@@ -117,8 +118,9 @@ def case_markers(suite: Any, case: Any, regime: Any = None) -> list[Any]:
             if cite.url:
                 links.setdefault(cite.article_url, cite.label)
     for rid in case.requirements:
-        source = getattr(reqs.get(rid), "source_document", None)
-        if source is not None and getattr(source, "url", ""):
+        req = reqs.get(rid)
+        source = req.source_document if req is not None else None
+        if source is not None and source.url:
             links.setdefault(source.url, f"source document: {source.title}")
     for name in cited:
         if name in DOCUMENTS:

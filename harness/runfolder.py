@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from harness.verdicts import BROKEN, FAILED, NOT_TESTABLE, PASSED, SKIPPED, VERD
 
 
 def create_run_dir(report_dir: str | Path, target_name: str) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", target_name)
     base = Path(report_dir) / f"{stamp}-{safe}"
     run_dir, n = base, 1
@@ -33,7 +33,7 @@ def create_run_dir(report_dir: str | Path, target_name: str) -> Path:
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def requirement_table(results: list[Any]) -> list[dict[str, Any]]:
@@ -66,7 +66,7 @@ def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | Non
     results = sorted(harness.results.values(), key=lambda r: r.case_id)
     counts = Counter(r.verdict for r in results)
     target = harness.target()
-    ended = datetime.now(timezone.utc).timestamp()
+    ended = datetime.now(UTC).timestamp()
     table = requirement_table(results)
     alluredir = getattr(harness.config.option, "allure_report_dir", None)
     report_ids: dict[str, str] = {}

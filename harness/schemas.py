@@ -91,10 +91,14 @@ def _explain(error: ValidationError) -> str:
     if error.validator == "required":
         return f"{error.message.split(' is a required')[0]} is missing{where}; it is required"
     if error.validator == "type":
-        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        return f"wrong type{where}: got {_name(error.instance)}; expected {' or '.join(_TYPE_NAMES.get(t, t) for t in wanted)}"
+        # JSON Schema's "type" is one type name or a list of them
+        wanted: list[str] = error.validator_value if isinstance(error.validator_value, list) \
+            else [error.validator_value]
+        names = " or ".join(_TYPE_NAMES.get(t, t) for t in wanted)
+        return f"wrong type{where}: got {_name(error.instance)}; expected {names}"
     if error.validator == "enum":
-        return f"{error.instance!r} is not allowed{where}; expected one of: {', '.join(map(str, error.validator_value))}"
+        choices = ", ".join(map(str, error.validator_value))
+        return f"{error.instance!r} is not allowed{where}; expected one of: {choices}"
     if error.validator == "pattern":
         return f"{error.instance!r} has the wrong form{where}; expected to match {error.validator_value}"
     if error.validator in ("minItems", "minProperties"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import sys
 
 import click
@@ -65,10 +66,12 @@ def serve(*, host: str, port: int, defects: tuple[str, ...], regime: str, list_o
 
     original = server.startup
 
-    async def startup(sockets=None):  # type: ignore[no-untyped-def]
+    async def startup(sockets: list[socket.socket] | None = None) -> None:
         await original(sockets=sockets)
         announce()
 
+    # wrap uvicorn's startup so the address is announced once the socket is bound; mypy forbids
+    # assigning to a method, and uvicorn has no hook for it
     server.startup = startup  # type: ignore[method-assign]
     try:
         server.run()

@@ -29,6 +29,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 from harness import integrity
 
@@ -93,6 +94,7 @@ def load_signer(path: str | Path, passphrase_env: str | None = None) -> Signer:
     except OSError as exc:
         raise SigningError(f"{path}: cannot read the signing key ({exc.strerror})") from None
     password = _passphrase(passphrase_env)
+    key: PrivateKeyTypes  # any kind of key loads; only an Ed25519 one is accepted below
     try:
         if data.lstrip().startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----"):
             key = serialization.load_ssh_private_key(data, password=password)
@@ -120,6 +122,7 @@ def load_public_key(path: str | Path) -> Ed25519PublicKey:
         raise SigningError(f"{path}: cannot read the public key ({exc.strerror})") from None
     if b"PRIVATE KEY" in data:
         raise SigningError(f"{path}: this is a private key; give verify the public key (the .pub file)")
+    key: PublicKeyTypes  # any kind of key loads; only an Ed25519 one is accepted below
     try:
         if data.lstrip().startswith(b"ssh-"):
             key = serialization.load_ssh_public_key(data.strip())

@@ -73,8 +73,8 @@ def _citations(rid: str, labels: list[str]) -> str:
         return "<br>".join(escape(label) for label in labels) or "<small>none</small>"
     parts = []
     for cite in req.citations:
-        tag = f' <small class="unverified" title="{escape(cite.note or "not confirmed in a stored copy of the text")}">' \
-              "(unverified)</small>"
+        title = escape(cite.note or "not confirmed in a stored copy of the text")
+        tag = f' <small class="unverified" title="{title}">(unverified)</small>'
         link = f'<a href="{escape(cite.article_url)}">{escape(cite.label)}</a>' if cite.url else escape(cite.label)
         parts.append(link + ("" if cite.verified else tag))
     source = getattr(req, "source_document", None)
@@ -126,7 +126,7 @@ def render(summary: dict[str, Any], manifest: dict[str, Any], run_id: str, repor
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         f"<p>Run <code>{escape(run_id)}</code>: exit code <b>{escape(str(code))}</b> "
-        f"({escape(EXIT_MEANING.get(code, 'unknown'))}).</p>",
+        f"({escape(EXIT_MEANING.get(code, 'unknown') if code is not None else 'unknown')}).</p>",
     ]
     if summary.get("interrupted"):
         out.append("<p><b>Interrupted</b>: the run was stopped (Ctrl-C) before every case had a verdict; "

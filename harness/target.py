@@ -27,7 +27,8 @@ from harness.schemas import validate
 from harness.values import parse_reference
 from harness.yamlsource import Document, load_document
 
-BUILTIN = {name: Path(__file__).resolve().parent / "targets" / f"{name}.yaml" for name in ("reference", "reference-alt")}
+BUILTIN = {name: Path(__file__).resolve().parent / "targets" / f"{name}.yaml"
+           for name in ("reference", "reference-alt")}
 
 
 _UNSET = "/__sandbox"
@@ -121,7 +122,8 @@ class Target:
             return (f"the case needs a PSU, and target {self.name!r} has neither a sandbox plane (sandbox: none) "
                     "nor fixed test users (test_psus)")
         if "sandbox" in needs and plane is None:
-            return f"the case needs the sandbox control plane (SBX), and target {self.name!r} declares none (sandbox: none)"
+            return (f"the case needs the sandbox control plane (SBX), and target {self.name!r} declares none "
+                    "(sandbox: none)")
         if "clock" in needs and self.clock == "none":
             return f"the case moves the bank's clock, and target {self.name!r} declares no clock control (clock: none)"
         if "otp" in needs:
@@ -245,7 +247,8 @@ def load_target(name_or_path: str | Path, *, regime: str | None = None, allow_ap
     path = BUILTIN.get(text, Path(text))
     doc = load_document(path)
     if not isinstance(doc.data, dict):
-        raise ConfigErrors([doc.error("a target file must be a YAML mapping; expected keys name, family, base_url ...")])
+        raise ConfigErrors([doc.error("a target file must be a YAML mapping; "
+                                      "expected keys name, family, base_url ...")])
     errors = validate(doc, "target.schema.json")
     if errors:
         raise ConfigErrors(errors)
@@ -366,7 +369,7 @@ def _families(doc: Document, errors: list[ConfigError], secrets: list[str]) -> d
                                             f"{_near(op_id, openapi.operations(fam))}", where["operations"][op_id]))
         schemas = _schemas(doc, maps["schemas"], where["schemas"], errors)
         psu = _psu_map(doc, fam, maps["psu"], where["psu"], errors, secrets)
-        sandbox = spec.get("sandbox", _UNSET) if key else _UNSET
+        sandbox: Any = spec.get("sandbox", _UNSET) if key else _UNSET  # unset, "none" or {path: ...}
         flows = _replacement_flows(doc, fam, spec, key, errors)
         users = _test_psus(doc, fam, spec.get("test_psus") if key and "test_psus" in spec else data.get("test_psus"),
                            (key + ("test_psus",)) if key and "test_psus" in spec else ("test_psus",), errors, secrets)
@@ -523,7 +526,8 @@ def _env_value(doc: Document, value: str, key: tuple, errors: list[ConfigError],
     ref = parse_reference(value)
     if ref is None:
         if "${" in value:
-            errors.append(doc.error(f"{value!r} mixes text and ${{...}}; expected a whole ${{env:NAME}} reference", key))
+            errors.append(doc.error(f"{value!r} mixes text and ${{...}}; expected a whole ${{env:NAME}} reference",
+                                    key))
             return None
         return value
     if not ref.startswith("env:"):

@@ -12,11 +12,12 @@ language: `Bearer ${token}` is written `bearer: ${token}`. Roots:
 
 from __future__ import annotations
 
-from harness.errors import MissingValue  # noqa: F401  (raised here; importable from here too)
-
 import os
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from harness.errors import MissingValue  # noqa: F401  (raised here; importable from here too)
 
 REFERENCE = re.compile(r"^\$\{([^${}]+)\}$")
 ANY_REFERENCE = re.compile(r"\$\{")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 PASSED, FAILED, BROKEN, NOT_TESTABLE, SKIPPED = "passed", "failed", "broken", "not testable", "skipped"
 VERDICTS = (PASSED, FAILED, BROKEN, NOT_TESTABLE, SKIPPED)

@@ -161,8 +161,8 @@ def test_a_fact_that_does_not_resolve_stops_the_run_before_it_starts(files: tupl
     target, suite = files
     broken = tmp_path / "broken.yaml"
     broken.write_text(TARGET.replace("api_key: /credentials/key", "api_key: /credentials/apiKey"), encoding="utf-8")
-    result = CliRunner().invoke(main, ["run", "--allow-app", "--target", str(broken), "--report-dir", str(tmp_path / "r"),
-                                       str(suite)])
+    result = CliRunner().invoke(main, ["run", "--allow-app", "--target", str(broken),
+                                       "--report-dir", str(tmp_path / "r"), str(suite)])
     assert result.exit_code == 2, result.output
     assert "fact api_key does not resolve at /credentials/apiKey" in result.output
     assert "facts-by-pointer" in result.output and "likely /credentials/key" in result.output, result.output

@@ -462,7 +462,8 @@ def _consent_decision(call: Call) -> None:
     decision = body.get("decision")
     if decision not in ("ACCEPT", "REJECT"):
         raise _Refused(400, "DECISION_INVALID", 'decision must be "ACCEPT" or "REJECT"')
-    psu = body.get("psu") if isinstance(body.get("psu"), dict) else {}
+    given = body.get("psu")
+    psu = given if isinstance(given, dict) else {}
     request_id = call.path_params[CONSENT_ID]
     form = [("requestId", request_id), ("x-request-id", request_id),
             ("username", _scalar(psu.get("login", ""))), ("password", _scalar(psu.get("password", "")))]
@@ -523,14 +524,16 @@ ROUTES: dict[str, tuple[Op, ...]] = {
     ),
     "workflow": (
         Op("agentLogin", "POST", "/v1/agent/sessions", "POST", "/agents/login"),
-        Op("userLogin", "POST", "/v1/platforms/{platformUUID}/sessions", "POST", "/platforms/{platformUUID}/users/login"),
+        Op("userLogin", "POST", "/v1/platforms/{platformUUID}/sessions",
+           "POST", "/platforms/{platformUUID}/users/login"),
         Op("getStrongAuthStatus", "GET", _USER + "/sca", "GET", _REF_USER + "/strong_auth/status"),
         Op("generateOtp", "POST", _USER + "/sca/otp", "POST", _REF_USER + "/strong_auth/otp/generate"),
         Op("verifyOtp", "POST", _USER + "/sca/otp/verification", "POST", _REF_USER + "/strong_auth/otp/verify"),
         Op("setupSecretCode", "PUT", _USER + "/sca/secret-code", "POST", _REF_USER + "/strong_auth/secret_code/setup"),
         Op("verifySecretCode", "POST", _USER + "/sca/secret-code/verification", "POST",
            _REF_USER + "/strong_auth/secret_code/verify"),
-        Op("resetStrongAuthSource", "DELETE", _USER + "/sca/{source}", "POST", _REF_USER + "/strong_auth/reset/{source}"),
+        Op("resetStrongAuthSource", "DELETE", _USER + "/sca/{source}",
+           "POST", _REF_USER + "/strong_auth/reset/{source}"),
         Op("getBalance", "GET", _USER + "/wallet/balance", "GET", _REF_USER + "/balance"),
         Op("listTransactions", "POST", _USER + "/wallet/transactions/search", "GET", _REF_USER + "/transactions",
            carry=("json", "query")),
@@ -548,8 +551,8 @@ ROUTES: dict[str, tuple[Op, ...]] = {
         Op("verifyStepupOtpChallenge", "POST", "/v2/step-up/{channel}/verification", "POST",
            "/stepup/challenges/otp/{channel}/verify"),
         Op("listManagedAccounts", "GET", "/v2/accounts", "GET", "/managed_accounts"),
-        Op("getManagedAccountStatement", "GET", "/v2/accounts/{id}/statement", "GET", "/managed_accounts/{id}/statement",
-           answer=_renamed("entries", "lines")),
+        Op("getManagedAccountStatement", "GET", "/v2/accounts/{id}/statement",
+           "GET", "/managed_accounts/{id}/statement", answer=_renamed("entries", "lines")),
         Op("createOutgoingWireTransfer", "POST", "/v2/wires", "POST", "/outgoing_wire_transfers"),
         Op("getOutgoingWireTransfer", "GET", "/v2/wires/{id}", "GET", "/outgoing_wire_transfers/{id}"),
         Op("issueOutgoingWireTransferOtpChallenge", "POST", "/v2/wires/{id}/challenge/{channel}", "POST",

@@ -7,7 +7,8 @@ Starlette routes are cheap per request, which the in-process runs feel directly.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request

@@ -33,19 +33,19 @@ from starlette.routing import BaseRoute, Route
 from harness.reference import sandbox
 from harness.reference.dedicated_defects import (  # noqa: F401  (importing registers them)
     ANY_REDIRECT_URI,
-    IGNORES_SECRET,
-    UNKNOWN_SCOPE,
+    BALANCE_WITHOUT_SCOPE,
     CODE_REUSABLE,
     CODE_WRONG_ERROR,
-    BALANCE_WITHOUT_SCOPE,
     EMPTY_ACCOUNT_LIST,
-    SCOPE_AS_REQUESTED,
+    EXPIRY_NOT_ENFORCED,
+    FOREIGN_ACCOUNT,
+    IGNORES_SECRET,
     REVOKE_IGNORED,
     REVOKE_TWICE_SUCCESS,
-    FOREIGN_ACCOUNT,
+    SCOPE_AS_REQUESTED,
     TEN_YEAR_TOKEN,
-    EXPIRY_NOT_ENFORCED,
     TOKEN_WITHOUT_SECRET,
+    UNKNOWN_SCOPE,
 )
 from harness.reference.family import (
     FamilyBank,
@@ -183,7 +183,7 @@ class DedicatedBank(FamilyBank):
         with self.lock:
             name = f"Sandbox PSU {short}"
             accounts = []
-            for i, (currency, balance) in enumerate((("EUR", 1250.40), ("EUR", 87.15))):
+            for currency, balance in (("EUR", 1250.40), ("EUR", 87.15)):
                 account_id = self._new_account_id()
                 account = Account(account_id, _iban(account_id), name, currency, balance)
                 self._accounts[account_id] = (psu_id, account)
@@ -218,9 +218,7 @@ class DedicatedBank(FamilyBank):
 
     # -- helpers ---------------------------------------------------------------------------
     def _now(self, psu_id: str) -> float:
-        clock = self.clock_for(psu_id)
-        assert clock is not None
-        return clock.time()
+        return self.psu_clock(psu_id).time()
 
     def _lifetime(self) -> int:
         if TEN_YEAR_TOKEN in self.defects:
@@ -390,26 +388,28 @@ class DedicatedBank(FamilyBank):
             token.revoked = True
         return json_response({"status": "success"})
 
-    def _authorized(self, request: Request, scope: str) -> tuple[Token | None, Response | None]:
+    def _authorized(self, request: Request, scope: str) -> Token | Response:
+        """The bearer token if it is active and has `scope`, else the refusal to answer."""
         token = self._active_token(bearer_token(request))
         if token is None:
-            return None, _error(401, "Invalid, expired or revoked access token")
+            return _error(401, "Invalid, expired or revoked access token")
         if scope not in token.scopes and not (scope == "account.balance" and BALANCE_WITHOUT_SCOPE in self.defects):
-            return None, _error(403, f"The token has no {scope} consent")
-        return token, None
+            return _error(403, f"The token has no {scope} consent")
+        return token
 
-    def _owned_account(self, request: Request, token: Token) -> tuple[Account | None, Response | None]:
+    def _owned_account(self, request: Request, token: Token) -> Account | Response:
+        """The account the request names, if the token's PSU owns it, else the refusal to answer."""
         raw = request.query_params.get("accountId") or ""
         if not raw:
-            return None, _error(400, "accountId is required")
+            return _error(400, "accountId is required")
         try:
             account_id = int(raw)
         except ValueError:
-            return None, _error(404, "Account not found")
+            return _error(404, "Account not found")
         entry = self._accounts.get(account_id)
         if entry is None or (entry[0] != token.psu_id and FOREIGN_ACCOUNT not in self.defects):
-            return None, _error(404, "Account not found")
-        return entry[1], None
+            return _error(404, "Account not found")
+        return entry[1]
 
     @staticmethod
     def _account_json(account: Account) -> dict[str, Any]:
@@ -423,9 +423,9 @@ class DedicatedBank(FamilyBank):
 
     async def accounts(self, request: Request) -> Response:
         with self.lock:
-            token, error = self._authorized(request, "account.list")
-            if error is not None or token is None:
-                return error  # type: ignore[return-value]
+            token = self._authorized(request, "account.list")
+            if isinstance(token, Response):
+                return token
             owned = [self._account_json(a) for a in self._psus[token.psu_id].accounts]
             if EMPTY_ACCOUNT_LIST in self.defects:
                 owned = []
@@ -433,23 +433,23 @@ class DedicatedBank(FamilyBank):
 
     async def account(self, request: Request) -> Response:
         with self.lock:
-            token, error = self._authorized(request, "account.details")
-            if error is not None or token is None:
-                return error  # type: ignore[return-value]
-            account, error = self._owned_account(request, token)
-            if error is not None or account is None:
-                return error  # type: ignore[return-value]
+            token = self._authorized(request, "account.details")
+            if isinstance(token, Response):
+                return token
+            account = self._owned_account(request, token)
+            if isinstance(account, Response):
+                return account
             body = self._account_json(account)
         return json_response({"account": body})
 
     async def balance(self, request: Request) -> Response:
         with self.lock:
-            token, error = self._authorized(request, "account.balance")
-            if error is not None or token is None:
-                return error  # type: ignore[return-value]
-            account, error = self._owned_account(request, token)
-            if error is not None or account is None:
-                return error  # type: ignore[return-value]
+            token = self._authorized(request, "account.balance")
+            if isinstance(token, Response):
+                return token
+            account = self._owned_account(request, token)
+            if isinstance(account, Response):
+                return account
             body = {
                 "id": account.id,
                 "name": account.name,

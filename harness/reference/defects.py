@@ -7,10 +7,10 @@ defects with `defect(...)`; this registry is what `serve --list-defects` prints.
 
 from __future__ import annotations
 
-from harness.errors import UnknownDefect  # noqa: F401  (raised here; importable from here too)
-
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
+
+from harness.errors import UnknownDefect  # noqa: F401  (raised here; importable from here too)
 
 
 @dataclass(frozen=True, slots=True)

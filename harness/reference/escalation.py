@@ -26,31 +26,31 @@ from starlette.routing import BaseRoute, Route
 
 from harness.reference import sandbox
 from harness.reference.escalation_defects import (  # noqa: F401  (importing registers them)
-    STATIC_REQUEST_ID,
     ALTERNATING_REQUEST_ID,
     BARE_401,
-    SCA_REQUIRED_401,
-    SCA_REQUIRED_NO_FLUSH,
-    WRONG_OTP_VOIDS,
-    WRONG_OTP_401,
-    SCA_NEVER_EXPIRES,
-    SCA_EXPIRES_EARLY,
-    EMPTY_TRANSACTIONS,
-    RECENT_WINDOW_SHORT,
-    OLD_SCA_REUSABLE,
-    OLD_SCA_REUSABLE_30S,
-    OLD_CARDS_EXEMPT,
-    SCA_SHARED_CLIENTS,
-    SCA_SHARED_PRODUCTS,
-    NEVER_BLOCKS,
+    BLOCK_TOO_SHORT,
     BLOCKS_AFTER_SIX,
     COUNT_PER_ESCALATION,
-    BLOCK_TOO_SHORT,
-    OTP_REUSABLE,
     CROSS_CUSTOMER,
+    EMPTY_TRANSACTIONS,
     FOREIGN_PRODUCT,
     LOGIN_REVEALS_USER,
     LOGIN_UNKNOWN_404,
+    NEVER_BLOCKS,
+    OLD_CARDS_EXEMPT,
+    OLD_SCA_REUSABLE,
+    OLD_SCA_REUSABLE_30S,
+    OTP_REUSABLE,
+    RECENT_WINDOW_SHORT,
+    SCA_EXPIRES_EARLY,
+    SCA_NEVER_EXPIRES,
+    SCA_REQUIRED_401,
+    SCA_REQUIRED_NO_FLUSH,
+    SCA_SHARED_CLIENTS,
+    SCA_SHARED_PRODUCTS,
+    STATIC_REQUEST_ID,
+    WRONG_OTP_401,
+    WRONG_OTP_VOIDS,
 )
 from harness.reference.family import (
     FamilyBank,
@@ -203,16 +203,19 @@ class EscalationBank(FamilyBank):
             self.usernames[customer.username] = customer_id
             products = []
             for idx, (kind, name) in enumerate(
-                ((CURRENT_ACCOUNT, "Conto corrente"), (CURRENT_ACCOUNT, "Conto deposito"), (CREDIT_CARD, "Carta di credito"))
+                ((CURRENT_ACCOUNT, "Conto corrente"), (CURRENT_ACCOUNT, "Conto deposito"),
+                 (CREDIT_CARD, "Carta di credito"))
             ):
                 pid = f"P{n:06d}{idx}"
                 self.products[pid] = Product(pid, customer_id, kind, name)
                 products.append({"productId": pid, "type": kind, "name": name, "currency": "EUR"})
             tpps = []
             for idx in range(2):
-                client = Client(f"tpp-{n}-{idx + 1}-{new_token(3)}", new_token(), f"https://tpp{idx + 1}.example/psu{n}/callback")
+                client = Client(f"tpp-{n}-{idx + 1}-{new_token(3)}", new_token(),
+                                f"https://tpp{idx + 1}.example/psu{n}/callback")
                 self.clients[client.client_id] = client
-                tpps.append({"clientId": client.client_id, "clientSecret": client.secret, "redirectUri": client.redirect_uri})
+                tpps.append({"clientId": client.client_id, "clientSecret": client.secret,
+                             "redirectUri": client.redirect_uri})
             return {
                 "psuId": customer_id,
                 "customerId": customer_id,
@@ -226,7 +229,7 @@ class EscalationBank(FamilyBank):
 
     # -- helpers ---------------------------------------------------------------------------
     def _now(self, customer_id: str) -> float:
-        return self.clock_for(customer_id).time()
+        return self.psu_clock(customer_id).time()
 
     def _request_id(self) -> str:
         if STATIC_REQUEST_ID in self.defects:
@@ -262,7 +265,8 @@ class EscalationBank(FamilyBank):
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         if BARE_401 in self.defects:
             raise _Refusal(json_response({"error": "invalid_token"}, 401, headers))
-        raise _Refusal(self._error(401, "PSD2_INVALID_TOKEN", "missing, invalid or expired access token", headers=headers))
+        raise _Refusal(self._error(401, "PSD2_INVALID_TOKEN", "missing, invalid or expired access token",
+                                   headers=headers))
 
     def _check_customer(self, token: Token, customer_id: str) -> Customer:
         if customer_id != token.customer_id and CROSS_CUSTOMER not in self.defects:
@@ -354,7 +358,8 @@ class EscalationBank(FamilyBank):
                 return _oauth_error(400, "invalid_grant", "the authorization code is invalid, expired or already used")
             del self.codes[_digest(given)]  # single use
             access = new_token(32)
-            self.tokens[_digest(access)] = Token(access, code.customer_id, client.client_id, self._now(code.customer_id))
+            self.tokens[_digest(access)] = Token(access, code.customer_id, client.client_id,
+                                                 self._now(code.customer_id))
             lifetime = self.regime["escalation_token_lifetime"]
             return json_response({"access_token": access, "token_type": "Bearer", "expires_in": lifetime},
                                  200, {"Cache-Control": "no-store", "Pragma": "no-cache"})
@@ -391,7 +396,8 @@ class EscalationBank(FamilyBank):
                 else:
                     raise ValueError(key)
         except ValueError:
-            raise _Refusal(self._error(400, "PSD2_INVALID_REQUEST", "dateFrom and dateTo must be ISO dates (YYYY-MM-DD)"))
+            raise _Refusal(self._error(400, "PSD2_INVALID_REQUEST",
+                                        "dateFrom and dateTo must be ISO dates (YYYY-MM-DD)")) from None
         if values[0] > values[1]:
             raise _Refusal(self._error(400, "PSD2_INVALID_REQUEST", "dateFrom is after dateTo"))
         return values[0], values[1]
@@ -404,8 +410,9 @@ class EscalationBank(FamilyBank):
         if product is None or (product.customer_id != customer_id and FOREIGN_PRODUCT not in self.defects):
             raise _Refusal(self._error(404, "PSD2_PRODUCT_NOT_FOUND", "no such product for this customer"))
         if product.type not in SERVES[kind]:
-            raise _Refusal(self._error(400, "PSD2_PRODUCT_TYPE_NOT_SUPPORTED", "this inquiry does not apply to this product type"))
-        clock = self.clock_for(token.customer_id)
+            raise _Refusal(self._error(400, "PSD2_PRODUCT_TYPE_NOT_SUPPORTED",
+                                       "this inquiry does not apply to this product type"))
+        clock = self.psu_clock(token.customer_id)
         now = clock.time()
         today = clock.now().date()
         window = self.regime["recent_window"] // DAY - (1 if RECENT_WINDOW_SHORT in self.defects else 0)
@@ -429,7 +436,8 @@ class EscalationBank(FamilyBank):
             renewal = self.regime["sca_renewal"] - (DAY if SCA_EXPIRES_EARLY in self.defects else 0)
             allowed = last is not None and (SCA_NEVER_EXPIRES in self.defects or now - last < renewal)
         if not allowed:
-            esc = Escalation(new_id(), token.customer_id, token.client_id, product.product_id, "old" if old else "recent")
+            esc = Escalation(new_id(), token.customer_id, token.client_id, product.product_id,
+                             "old" if old else "recent")
             self.escalations[esc.resource_id] = esc
             return self._error(401 if SCA_REQUIRED_401 in self.defects else 403, "PSD2_SCA_REQUIRED", SCA_REQUIRED_TEXT,
                                {"resourceId": esc.resource_id},
@@ -448,11 +456,13 @@ class EscalationBank(FamilyBank):
                 if date_from.isoformat() <= r["bookingDate"] <= date_to.isoformat()]
         if EMPTY_TRANSACTIONS in self.defects:
             rows = []
-        out: dict[str, Any] = {"productId": product.product_id, "dateFrom": date_from.isoformat(), "dateTo": date_to.isoformat()}
+        out: dict[str, Any] = {"productId": product.product_id, "dateFrom": date_from.isoformat(),
+                               "dateTo": date_to.isoformat()}
         if kind == "transfers":
             out["transfers"] = [
                 {"transferId": r["transactionId"], "executionDate": r["bookingDate"], "amount": r["amount"].lstrip("-"),
-                 "currency": r["currency"], "beneficiaryName": f"Beneficiary {i % 7 + 1}", "description": r["description"]}
+                 "currency": r["currency"], "beneficiaryName": f"Beneficiary {i % 7 + 1}",
+                 "description": r["description"]}
                 for i, r in enumerate(rows)
             ]
         else:
@@ -477,7 +487,7 @@ class EscalationBank(FamilyBank):
                 _, customer, esc = self._escalation(request)
             except _Refusal as refusal:
                 return refusal.response
-            clock = self.clock_for(customer.customer_id)
+            clock = self.psu_clock(customer.customer_id)
             if self._blocked(customer, clock.time()):
                 return self._blocked_answer()
             if esc.verified:

@@ -12,7 +12,8 @@ ALTERNATING_REQUEST_ID = defect(
     "the requestIds of /private responses alternate between two values (each differs from the one before)",
 )
 BARE_401 = defect(
-    "esc-bare-401", "ESC-1", FAMILY, "a /private request with a bad token gets a bare {\"error\"} body, not the envelope"
+    "esc-bare-401", "ESC-1", FAMILY,
+    "a /private request with a bad token gets a bare {\"error\"} body, not the envelope",
 )
 SCA_REQUIRED_401 = defect(
     "esc-sca-required-401", "ESC-2", FAMILY, "missing SCA answers 401 instead of 403 (body unchanged)"
@@ -54,7 +55,8 @@ SCA_SHARED_CLIENTS = defect(
     "esc-sca-shared-across-clients", "ESC-6", FAMILY, "an SCA done through one TPP client serves every TPP client"
 )
 SCA_SHARED_PRODUCTS = defect(
-    "esc-sca-shared-across-products", "ESC-6", FAMILY, "an SCA done for one product serves every product of the customer"
+    "esc-sca-shared-across-products", "ESC-6", FAMILY,
+    "an SCA done for one product serves every product of the customer",
 )
 NEVER_BLOCKS = defect("esc-never-blocks", "ESC-7", FAMILY, "wrong OTPs never block SCA")
 BLOCKS_AFTER_SIX = defect("esc-blocks-after-six", "ESC-7", FAMILY, "SCA blocks after 6 wrong OTPs instead of 5")
@@ -67,7 +69,8 @@ CROSS_CUSTOMER = defect(
     "esc-cross-customer-read", "ESC-8", FAMILY, "a token reads another customer's products (customerId not checked)"
 )
 FOREIGN_PRODUCT = defect(
-    "esc-foreign-product-read", "ESC-8", FAMILY, "a token reads a product its customer does not own under its own customerId"
+    "esc-foreign-product-read", "ESC-8", FAMILY,
+    "a token reads a product its customer does not own under its own customerId",
 )
 LOGIN_REVEALS_USER = defect(
     "esc-login-reveals-username", "ESC-9", FAMILY, "an unknown username gets a different error_description"

@@ -2,7 +2,8 @@
 OTP messages, secrets, JSON answers and the lock that guards state.
 
 A family subclasses `FamilyBank`, implements `create_psu()` (SBX-1) and `routes()`, and
-reads time only through `self.clock_for(psu_id)`.
+reads time only through `self.psu_clock(psu_id)` (or `self.clock_for(psu_id)` for an id that
+may name no PSU, such as one from a request path).
 """
 
 from __future__ import annotations
@@ -150,6 +151,12 @@ class FamilyBank:
 
     def clock_for(self, psu_id: str) -> PsuClock | None:
         return self._clocks.get(psu_id)
+
+    def psu_clock(self, psu_id: str) -> PsuClock:
+        """The clock of a PSU this bank made: `create_psu` gives each one, so it is always there."""
+        clock = self._clocks.get(psu_id)
+        assert clock is not None, f"PSU {psu_id!r} has no clock: every PSU gets one in create_psu"
+        return clock
 
     # -- to implement -------------------------------------------------------------
     def create_psu(self) -> dict[str, Any]:

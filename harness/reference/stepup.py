@@ -15,35 +15,13 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from harness.reference import sandbox
-from harness.reference.stepup_defects import (  # noqa: F401  (importing registers them)
-    NO_API_KEY_CHECK,
-    LOGOUT_KEEPS_TOKEN,
-    NO_RESEND_THROTTLE,
-    THROTTLED_COUNTS,
-    UNLIMITED_RETRIES,
-    TRANSFER_SHARES_COUNT,
-    OLD_OTP_VALID,
-    WRONG_CODE_STEPS_UP,
-    WRONG_CODE_ENDS_SESSION,
-    STATEMENT_WITHOUT_STEPUP,
-    EMPTY_STATEMENT,
-    SESSION_NEVER_IDLES,
-    IDLE_NOT_REFRESHED,
-    IDLE_EXPIRES_EARLY,
-    TRANSFER_OTP_STEPS_UP,
-    UNENROLLED_ACCEPTED,
-    NO_ATTEMPT_LIMIT,
-    ATTEMPT_LIMIT_OFF_BY_ONE,
-    LOGIN_REVEALS_EMAIL,
-    OTP_REUSABLE,
-)
 from harness.reference.family import (
     FamilyBank,
     empty,
@@ -54,6 +32,28 @@ from harness.reference.family import (
     new_token,
     same_secret,
     transaction_history,
+)
+from harness.reference.stepup_defects import (  # noqa: F401  (importing registers them)
+    ATTEMPT_LIMIT_OFF_BY_ONE,
+    EMPTY_STATEMENT,
+    IDLE_EXPIRES_EARLY,
+    IDLE_NOT_REFRESHED,
+    LOGIN_REVEALS_EMAIL,
+    LOGOUT_KEEPS_TOKEN,
+    NO_API_KEY_CHECK,
+    NO_ATTEMPT_LIMIT,
+    NO_RESEND_THROTTLE,
+    OLD_OTP_VALID,
+    OTP_REUSABLE,
+    SESSION_NEVER_IDLES,
+    STATEMENT_WITHOUT_STEPUP,
+    THROTTLED_COUNTS,
+    TRANSFER_OTP_STEPS_UP,
+    TRANSFER_SHARES_COUNT,
+    UNENROLLED_ACCEPTED,
+    UNLIMITED_RETRIES,
+    WRONG_CODE_ENDS_SESSION,
+    WRONG_CODE_STEPS_UP,
 )
 
 FAMILY = "stepup"
@@ -213,30 +213,31 @@ class StepupBank(FamilyBank):
             return None, None
         return None, error(401, "API_KEY_INVALID", "a valid api-key header is required")
 
-    def _session(self, request: Request) -> tuple[Session | None, Response | None]:
-        """STP-1 and STP-7: the live session of the bearer token, its idle count restarted."""
+    def _session(self, request: Request) -> Session | Response:
+        """STP-1 and STP-7: the live session of the bearer token, its idle count restarted;
+        else the refusal to answer."""
         app_psu, failure = self._app_psu(request)
         if failure is not None:
-            return None, failure
+            return failure
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         token = token.strip()
         refused = error(401, "TOKEN_INVALID", "a valid auth token is required")
         if scheme.lower() != "bearer" or not token:
-            return None, refused
+            return refused
         session = self._sessions.get(_key(token))
         if session is None or not same_secret(token, session.token):
-            return None, refused
+            return refused
         if app_psu is not None and app_psu != session.psu_id:
-            return None, refused
-        now = self.clock_for(session.psu_id).time()
+            return refused
+        now = self.psu_clock(session.psu_id).time()
         idle = self.regime["session_idle"] - (2 if IDLE_EXPIRES_EARLY in self.defects else 0)
         if SESSION_NEVER_IDLES not in self.defects and now - session.last_activity >= idle:
             del self._sessions[_key(token)]
-            return None, refused
+            return refused
         if IDLE_NOT_REFRESHED not in self.defects:
             session.last_activity = now
-        return session, None
+        return session
 
     # -- challenges (shared by step-up and wire transfers) -------------------------------
     def _channel(self, psu: Psu, channel: str) -> Response | None:
@@ -249,7 +250,7 @@ class StepupBank(FamilyBank):
     def _issue(self, session: Session, state: Challenge, counter: Challenge) -> Response:
         """STP-2/3/4: throttle, count (on `counter`), then a fresh OTP that voids the earlier one."""
         psu = self._psus[session.psu_id]
-        clock = self.clock_for(psu.psu_id)
+        clock = self.psu_clock(psu.psu_id)
         now = clock.time()
         interval = self.regime["otp_resend_interval"]
         if NO_RESEND_THROTTLE not in self.defects and state.last_at is not None and now - state.last_at < interval:
@@ -317,14 +318,14 @@ class StepupBank(FamilyBank):
                 if not same_secret(password, psu.password):
                     return json_response(_LOGIN_FAILED, 401)
                 token = new_token()
-                self._sessions[_key(token)] = Session(token, psu_id, self.clock_for(psu_id).time())
+                self._sessions[_key(token)] = Session(token, psu_id, self.psu_clock(psu_id).time())
             return json_response({"token": token})
 
         async def logout(request: Request) -> Response:
             with self.lock:
-                session, failure = self._session(request)
-                if failure is not None:
-                    return failure
+                session = self._session(request)
+                if isinstance(session, Response):
+                    return session
                 if LOGOUT_KEEPS_TOKEN not in self.defects:
                     self._sessions.pop(_key(session.token), None)
             return empty(204)
@@ -332,9 +333,9 @@ class StepupBank(FamilyBank):
         async def stepup_challenge(request: Request) -> Response:
             channel = request.path_params["channel"]
             with self.lock:
-                session, failure = self._session(request)
-                if failure is not None:
-                    return failure
+                session = self._session(request)
+                if isinstance(session, Response):
+                    return session
                 refused = self._channel(self._psus[session.psu_id], channel)
                 if refused is not None:
                     return refused
@@ -344,9 +345,9 @@ class StepupBank(FamilyBank):
             channel = request.path_params["channel"]
             body = await json_body(request)
             with self.lock:
-                session, failure = self._session(request)
-                if failure is not None:
-                    return failure
+                session = self._session(request)
+                if isinstance(session, Response):
+                    return session
                 refused = self._channel(self._psus[session.psu_id], channel)
                 if refused is not None:
                     return refused
@@ -361,9 +362,9 @@ class StepupBank(FamilyBank):
 
         async def list_accounts(request: Request) -> Response:
             with self.lock:
-                session, failure = self._session(request)
-                if failure is not None:
-                    return failure
+                session = self._session(request)
+                if isinstance(session, Response):
+                    return session
                 psu = self._psus[session.psu_id]
                 accounts = [a.as_json() for a in psu.accounts.values()]
             return json_response({"accounts": accounts})
@@ -375,16 +376,16 @@ class StepupBank(FamilyBank):
             if date_from is False or date_to is False:
                 return error(400, "BAD_REQUEST", "dateFrom and dateTo are dates YYYY-MM-DD")
             with self.lock:
-                session, failure = self._session(request)
-                if failure is not None:
-                    return failure
+                session = self._session(request)
+                if isinstance(session, Response):
+                    return session
                 psu = self._psus[session.psu_id]
                 account = psu.accounts.get(account_id)
                 if account is None:
                     return error(404, "ACCOUNT_NOT_FOUND", "no such managed account")
                 if not session.stepped_up and STATEMENT_WITHOUT_STEPUP not in self.defects:
                     return error(403, "STEP_UP_REQUIRED", "the statement needs a stepped-up token")
-                today = self.clock_for(psu.psu_id).now().date()
+                today = self.psu_clock(psu.psu_id).now().date()
             rows = transaction_history(account.id, psu.opened, today)
             rows = [
                 r
@@ -399,9 +400,9 @@ class StepupBank(FamilyBank):
         async def create_transfer(request: Request) -> Response:
             body = await json_body(request)
             with self.lock:
-                session, failure = self._session(request)
-                if failure is not None:
-                    return failure
+                session = self._session(request)
+                if isinstance(session, Response):
+                    return session
                 source, iban, amount = body.get("sourceAccountId"), body.get("iban"), _amount(body.get("amount"))
                 if not isinstance(source, str) or not isinstance(iban, str) or not iban.strip() or amount is None:
                     return error(
@@ -423,9 +424,9 @@ class StepupBank(FamilyBank):
 
         async def get_transfer(request: Request) -> Response:
             with self.lock:
-                session, failure = self._session(request)
-                if failure is not None:
-                    return failure
+                session = self._session(request)
+                if isinstance(session, Response):
+                    return session
                 transfer = own_transfer(session, request.path_params["id"])
                 if transfer is None:
                     return error(404, "TRANSFER_NOT_FOUND", "no such outgoing wire transfer")
@@ -435,9 +436,9 @@ class StepupBank(FamilyBank):
         async def transfer_challenge(request: Request) -> Response:
             channel = request.path_params["channel"]
             with self.lock:
-                session, failure = self._session(request)
-                if failure is not None:
-                    return failure
+                session = self._session(request)
+                if isinstance(session, Response):
+                    return session
                 transfer = own_transfer(session, request.path_params["id"])
                 if transfer is None:
                     return error(404, "TRANSFER_NOT_FOUND", "no such outgoing wire transfer")
@@ -454,9 +455,9 @@ class StepupBank(FamilyBank):
             channel = request.path_params["channel"]
             body = await json_body(request)
             with self.lock:
-                session, failure = self._session(request)
-                if failure is not None:
-                    return failure
+                session = self._session(request)
+                if isinstance(session, Response):
+                    return session
                 transfer = own_transfer(session, request.path_params["id"])
                 if transfer is None:
                     return error(404, "TRANSFER_NOT_FOUND", "no such outgoing wire transfer")
@@ -480,10 +481,10 @@ class StepupBank(FamilyBank):
         return [
             Route("/login_with_password", login, methods=["POST"], name="loginWithPassword"),
             Route("/logout", logout, methods=["POST"], name="logout"),
-            Route("/stepup/challenges/otp/{channel}", stepup_challenge, methods=["POST"], name="issueStepupOtpChallenge"),
-            Route(
-                "/stepup/challenges/otp/{channel}/verify", stepup_verify, methods=["POST"], name="verifyStepupOtpChallenge"
-            ),
+            Route("/stepup/challenges/otp/{channel}", stepup_challenge, methods=["POST"],
+                  name="issueStepupOtpChallenge"),
+            Route("/stepup/challenges/otp/{channel}/verify", stepup_verify, methods=["POST"],
+                  name="verifyStepupOtpChallenge"),
             Route("/managed_accounts", list_accounts, methods=["GET"], name="listManagedAccounts"),
             Route("/managed_accounts/{id}/statement", statement, methods=["GET"], name="getManagedAccountStatement"),
             Route("/outgoing_wire_transfers", create_transfer, methods=["POST"], name="createOutgoingWireTransfer"),
@@ -503,7 +504,7 @@ class StepupBank(FamilyBank):
         ]
 
 
-def _parse_date(value: str | None) -> date | None | bool:
+def _parse_date(value: str | None) -> date | None | Literal[False]:
     """A `YYYY-MM-DD` query value; None when absent, False when malformed."""
     if value is None:
         return None

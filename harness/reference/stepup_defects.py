@@ -51,7 +51,8 @@ SESSION_NEVER_IDLES = defect(
     "stp-session-never-idles", "STP-7", FAMILY, "the auth token never expires for inactivity"
 )
 IDLE_NOT_REFRESHED = defect(
-    "stp-idle-not-refreshed", "STP-7", FAMILY, "activity does not restart the idle count: the token dies 5 min after login"
+    "stp-idle-not-refreshed", "STP-7", FAMILY,
+    "activity does not restart the idle count: the token dies 5 min after login",
 )
 IDLE_EXPIRES_EARLY = defect(
     "stp-idle-expires-early", "STP-7", FAMILY, "the token expires 2 s early (refused at 4 min 59 s idle)"

@@ -19,30 +19,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from harness.reference.clock import isoformat
-from harness.reference.workflow_defects import (  # noqa: F401  (importing registers them)
-    COMPLETED_WITHOUT_SECRET,
-    NO_ORDER,
-    ORDER_SKIPPED_AFTER_RESET,
-    PHONE_SMS_ONLY,
-    SECRET_SMS_ONLY,
-    RESET_CLEARS_ALL,
-    EMAIL_RESET_EMAIL_ONLY,
-    NO_LOCKOUT,
-    LOCK_AFTER_SIX,
-    OTP_REUSABLE,
-    JWT_LONG_EXP,
-    OP_JWT_REUSABLE,
-    OP_JWT_NEVER_EXPIRES,
-    OP_TYPE_UNCHECKED,
-    SESSION_JWT_FOR_OPS,
-    WHOLE_HISTORY,
-    NO_RENEWAL,
-    RENEWAL_EARLY,
-    SESSION_JWT_IGNORED,
-    AMOUNT_UNBOUND,
-    IBAN_UNBOUND,
-    OLD_TRANSACTIONS_EMPTY,
-)
 from harness.reference.family import (
     FamilyBank,
     bearer_token,
@@ -55,6 +31,30 @@ from harness.reference.family import (
     transaction_history,
 )
 from harness.reference.sandbox import history_days
+from harness.reference.workflow_defects import (  # noqa: F401  (importing registers them)
+    AMOUNT_UNBOUND,
+    COMPLETED_WITHOUT_SECRET,
+    EMAIL_RESET_EMAIL_ONLY,
+    IBAN_UNBOUND,
+    JWT_LONG_EXP,
+    LOCK_AFTER_SIX,
+    NO_LOCKOUT,
+    NO_ORDER,
+    NO_RENEWAL,
+    OLD_TRANSACTIONS_EMPTY,
+    OP_JWT_NEVER_EXPIRES,
+    OP_JWT_REUSABLE,
+    OP_TYPE_UNCHECKED,
+    ORDER_SKIPPED_AFTER_RESET,
+    OTP_REUSABLE,
+    PHONE_SMS_ONLY,
+    RENEWAL_EARLY,
+    RESET_CLEARS_ALL,
+    SECRET_SMS_ONLY,
+    SESSION_JWT_FOR_OPS,
+    SESSION_JWT_IGNORED,
+    WHOLE_HISTORY,
+)
 from harness.reference.workflow_jwt import decode_jwt, encode_jwt, make_iban, normalize_amount, normalize_iban
 
 FAMILY = "workflow"
@@ -166,14 +166,14 @@ class WorkflowBank(FamilyBank):
 
     # -- helpers ---------------------------------------------------------------------------
     def _now(self, user: User) -> float:
-        return self.clock_for(user.user_uuid).time()
+        return self.psu_clock(user.user_uuid).time()
 
     def _authorize(self, request: Request) -> User | JSONResponse:
         """Bearer token (user of the path, or agent of its platform) and the path's user.
 
         Call under self.lock. A token expires after regime session_idle without activity.
         """
-        token = bearer_token(request)
+        token = bearer_token(request) or ""
         session = self._sessions.get(token) if token else None
         if session is not None:
             owner = self._users[session.user_uuid]
@@ -251,7 +251,8 @@ class WorkflowBank(FamilyBank):
         return self._now(user) - self._issued_at(claims) < self.regime["sca_jwt_lifetime"]
 
     def _issued_at(self, claims: dict[str, Any]) -> float:
-        return self._issued.get(claims.get("jti"), claims["iat"])  # type: ignore[arg-type]
+        jti = claims.get("jti")
+        return claims["iat"] if jti is None else self._issued.get(jti, claims["iat"])
 
     def _session_sca(self, user: User, request: Request) -> bool:
         """WFL-7: a valid session JWT (no operation) presented in X-SCA-Token."""
@@ -313,7 +314,8 @@ class WorkflowBank(FamilyBank):
     async def agent_login(self, request: Request) -> JSONResponse:
         body = await json_body(request)
         with self.lock:
-            entry = self._agents.get(body.get("username")) if isinstance(body.get("username"), str) else None
+            username = body.get("username")
+            entry = self._agents.get(username) if isinstance(username, str) else None
             ok = same_secret(body.get("password"), entry[0] if entry else new_token())
             if not (entry and ok):
                 return error(401, "INVALID_CREDENTIALS", "invalid username or password")
@@ -382,7 +384,7 @@ class WorkflowBank(FamilyBank):
             if isinstance(target, JSONResponse):
                 return target
             user, source, method = target
-            clock = self.clock_for(user.user_uuid)
+            clock = self.psu_clock(user.user_uuid)
             code = new_otp()
             user.otps[(source, method)] = Otp(code, clock.time())
             channel, to = ("email", user.email) if method == "by_email" else ("sms", user.phone)
@@ -398,7 +400,7 @@ class WorkflowBank(FamilyBank):
             user, source, method = target
             otp = user.otps.get((source, method))
             fresh = otp is not None and self._now(user) - otp.sent_at < self.regime["session_idle"]
-            if not (fresh and same_secret(body.get("code"), otp.code)):
+            if otp is None or not fresh or not same_secret(body.get("code"), otp.code):
                 if otp is not None:
                     otp.failures += 1
                     if not fresh or otp.failures >= self.regime["max_failed_attempts"]:
@@ -517,7 +519,7 @@ class WorkflowBank(FamilyBank):
             user = self._authorize(request)
             if isinstance(user, JSONResponse):
                 return user
-            today = self.clock_for(user.user_uuid).now().date()
+            today = self.psu_clock(user.user_uuid).now().date()
             cutoff = today - timedelta(days=self.regime["recent_window"] // DAY)
             try:
                 date_from = date.fromisoformat(request.query_params.get("dateFrom") or cutoff.isoformat())
@@ -555,7 +557,7 @@ class WorkflowBank(FamilyBank):
                 return error(403, "SCA_REQUIRED", "an operation JWT of type beneficiary.add is required")
             self._consume(claims)
             entry = {"beneficiaryId": new_id(), "name": name.strip(), "iban": iban,
-                     "createdAt": isoformat(self.clock_for(user.user_uuid).now())}
+                     "createdAt": isoformat(self.psu_clock(user.user_uuid).now())}
             user.beneficiaries.append(entry)
             return json_response(entry, 201)
 
@@ -612,7 +614,7 @@ class WorkflowBank(FamilyBank):
             if Decimal(amount) > user.balance:
                 return error(409, "INSUFFICIENT_FUNDS", "the balance does not cover this amount")
             self._consume(claims)
-            now = self.clock_for(user.user_uuid).now()
+            now = self.psu_clock(user.user_uuid).now()
             user.balance -= Decimal(amount)
             transfer = {"transferId": new_id(), "amount": amount, "currency": currency, "iban": iban,
                         "status": "EXECUTED", "bookingDate": now.date().isoformat(), "createdAt": isoformat(now)}

@@ -90,6 +90,7 @@ def normalize_amount(value: object) -> str | None:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
         return None
-    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:
+    exponent = amount.as_tuple().exponent  # an int for every finite amount ('n', 'N', 'F': NaN, sNaN, infinity)
+    if not amount.is_finite() or amount <= 0 or not isinstance(exponent, int) or exponent < -2:
         return None
     return f"{amount.quantize(Decimal('0.01'))}"

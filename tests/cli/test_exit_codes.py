@@ -11,8 +11,17 @@ from pathlib import Path
 import pytest
 
 from harness.cli import run_pytest
-from tests.cli.conftest import (TINY_CASES, assert_clean_usage_error, harness_subprocess, invoke, line_of,
-                                load_json, only_run_dir, run_dirs, verdicts)
+from tests.cli.conftest import (
+    TINY_CASES,
+    assert_clean_usage_error,
+    harness_subprocess,
+    invoke,
+    line_of,
+    load_json,
+    only_run_dir,
+    run_dirs,
+    verdicts,
+)
 
 
 def test_exit_0_every_case_passes_on_the_reference(tiny_suite: Path, tmp_path: Path) -> None:

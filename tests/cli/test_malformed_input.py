@@ -18,8 +18,10 @@ UNSET = "PSD2_HARNESS_TEST_SURELY_UNSET"
 
 # name: (text replaced in the tiny suite, its replacement, a needle on the bad line, words of the message)
 SUITE_ERRORS: dict[str, tuple[str, str, str, str]] = {
-    "yaml-syntax": ("    severity: critical\n", "    severity: critical: oops\n", "critical: oops", "YAML syntax error"),
-    "unknown-key": ("    severity: critical\n", "    severity: critical\n    sevrity: major\n", "sevrity:", "unknown key"),
+    "yaml-syntax": ("    severity: critical\n", "    severity: critical: oops\n", "critical: oops",
+                    "YAML syntax error"),
+    "unknown-key": ("    severity: critical\n", "    severity: critical\n    sevrity: major\n", "sevrity:",
+                    "unknown key"),
     "wrong-type": ("requirements: [STP-1]", "requirements: STP-1", "requirements: STP-1", "wrong type"),
     "unknown-operation": ("request: listManagedAccounts", "request: listManagedAcounts", "listManagedAcounts",
                           "unknown operationId"),

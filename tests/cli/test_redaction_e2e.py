@@ -138,7 +138,8 @@ def test_no_secret_in_any_file_of_the_report_folder(echo_run) -> None:
     files = [p for p in run_dir.rglob("*") if p.is_file()]
     names = {p.name for p in files}
     assert {"junit.xml", "summary.json", "summary.md", "manifest.json"} <= names
-    allure_text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in (run_dir / "allure-results").iterdir())
+    allure_text = "".join(p.read_text(encoding="utf-8", errors="replace")
+                          for p in (run_dir / "allure-results").iterdir())
     assert "/redirect" in allure_text and "/echo" in allure_text and "tpp.example/callback" in allure_text
     assert MASK in allure_text
     junit = (run_dir / "junit.xml").read_text(encoding="utf-8")

@@ -6,40 +6,40 @@ from __future__ import annotations
 import hashlib
 import json
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import harness
 from harness.cli import run_pytest
-from tests.cli.conftest import RUN_DIR_NAME, TINY_CASES, invoke, load_json, only_run_dir
+from tests.cli.conftest import RUN_DIR_NAME, TINY_CASES, load_json, only_run_dir
 
 
 def _utc(text: str) -> datetime:
     assert text.endswith("Z"), text
-    return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
 
 def test_run_folder_holds_every_output_with_its_content(tiny_suite: Path, tmp_path: Path) -> None:
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     code = run_pytest([str(tiny_suite)], target_name="reference", report_dir=str(tmp_path / "reports"))
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
     assert code == 0
     run_dir = only_run_dir(tmp_path / "reports")
 
     # the folder: <UTC timestamp>-<target>
     stamp, target = RUN_DIR_NAME.match(run_dir.name).groups()
     assert target == "reference"
-    created = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    created = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     assert before <= created <= after
     assert {p.name for p in run_dir.iterdir()} >= {"allure-results", "junit.xml", "summary.json", "summary.md",
                                                    "manifest.json"}
 
     # allure-results: one result per case, with its verdict and its requirement as a story
     results = [json.loads(p.read_text()) for p in (run_dir / "allure-results").glob("*-result.json")]
-    by_case = {next(l["value"] for l in r["labels"] if l["name"] == "as_id"): r for r in results}
+    by_case = {next(label["value"] for label in r["labels"] if label["name"] == "as_id"): r for r in results}
     assert sorted(by_case) == sorted(TINY_CASES)
     assert {r["status"] for r in results} == {"passed"}
-    stories = {l["value"] for l in by_case["CLI-idle-above-limit"]["labels"] if l["name"] == "story"}
+    stories = {label["value"] for label in by_case["CLI-idle-above-limit"]["labels"] if label["name"] == "story"}
     assert any(s.startswith("STP-7 ") for s in stories), stories
     assert list((run_dir / "allure-results").glob("*-attachment.json")), "every exchange is attached as evidence"
 

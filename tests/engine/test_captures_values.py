@@ -7,7 +7,7 @@ capture that took the wrong thing fails the case.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

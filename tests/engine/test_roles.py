@@ -8,7 +8,7 @@ step and what came back. Only a check of the case's own requirements makes it *f
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from tests.engine.conftest import RunOutcome, line_of
 

@@ -7,7 +7,7 @@ came back and the mismatch with its JSON Pointer.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -6,7 +6,7 @@ every test gets its own app, so tests are independent.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest

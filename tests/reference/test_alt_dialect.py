@@ -353,7 +353,8 @@ def test_wfl2_order_and_the_renamed_sca_header(client: httpx.Client) -> None:
     user = {"platformUUID": psu["platform_uuid"], "userUUID": psu["user_uuid"]}
 
     def verify(source: str, method: str) -> httpx.Response:
-        r = call(client, "workflow", "generateOtp", path=user, bearer=token, params={"source": source, "method": method})
+        r = call(client, "workflow", "generateOtp", path=user, bearer=token,
+                 params={"source": source, "method": method})
         assert r.status_code == 200, r.text
         code = otp(client, "workflow", psu["email"] if method == "by_email" else psu["phone"])
         return call(client, "workflow", "verifyOtp", path=user, bearer=token,
@@ -570,7 +571,8 @@ def test_serve_dialect_alt_over_a_socket() -> None:
         match = re.search(r"on (http://127\.0\.0\.1:\d+)", first)
         assert match and "alt" in first, first
         lines = [proc.stdout.readline() for _ in alt.FAMILIES]
-        assert all(f"{match.group(1)}/{fam}/sandbox" in line for fam, line in zip(alt.FAMILIES, lines)), lines
+        assert all(f"{match.group(1)}/{fam}/sandbox" in line
+                   for fam, line in zip(alt.FAMILIES, lines, strict=True)), lines
         with httpx.Client(base_url=match.group(1), timeout=10) as c:
             psu = new_psu(c, "stepup")
             assert psu["api_key"] and c.post("/stepup/__sandbox/psus").status_code == 404

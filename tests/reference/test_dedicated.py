@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -55,7 +56,8 @@ def location_params(r: httpx.Response) -> dict[str, str]:
     return dict(httpx.URL(r.headers["location"]).params)
 
 
-def get_code(c: httpx.Client, psu: dict[str, Any], tpp_index: int = 0, scope: str = ALL, approved: str | None = None) -> str:
+def get_code(c: httpx.Client, psu: dict[str, Any], tpp_index: int = 0, scope: str = ALL,
+             approved: str | None = None) -> str:
     tpp = psu["tpps"][tpp_index]
     r = authorize(c, tpp, scope)
     assert r.status_code == 200, r.text

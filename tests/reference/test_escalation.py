@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -242,11 +243,12 @@ def test_esc1_alternating_request_id_defect(bank):
     """Each id differs from the one before it, yet two answers apart they repeat."""
     assert len(set(_request_ids(bank(), 6))) == 6
     ids = _request_ids(bank("esc-alternating-request-id"), 6)
-    assert all(a != b for a, b in zip(ids, ids[1:]))
+    assert all(a != b for a, b in itertools.pairwise(ids))
     assert len(set(ids)) == 2 and ids[0] == ids[2] == ids[4]
 
 
-@pytest.mark.parametrize("op, product", [("balance", ACCOUNT), ("transactions", ACCOUNT), ("cards", CARD), ("transfers", ACCOUNT)])
+@pytest.mark.parametrize("op, product", [("balance", ACCOUNT), ("transactions", ACCOUNT), ("cards", CARD),
+                                         ("transfers", ACCOUNT)])
 def test_esc2_sca_required(client, op, product):
     p = new_psu(client)
     r = inquire(client, p, login(client, p), op, product)
@@ -341,8 +343,9 @@ def test_esc4_recent_window_boundary(client):
     assert default["dateFrom"] == since(client, p, WINDOW_DAYS)["dateFrom"]
 
 
-@pytest.mark.parametrize("op, product, key", [("transactions", ACCOUNT, "transactions"), ("cards", CARD, "transactions"),
-                                               ("transfers", ACCOUNT, "transfers")])
+@pytest.mark.parametrize("op, product, key", [("transactions", ACCOUNT, "transactions"),
+                                              ("cards", CARD, "transactions"),
+                                              ("transfers", ACCOUNT, "transfers")])
 def test_esc4_empty_transactions_defect(bank, op, product, key):
     """The compliant bank serves the SCA'd lists with rows; the defect serves them empty (2xx)."""
     for defects, has_rows in (((), True), (("esc-empty-transactions",), False)):

@@ -12,9 +12,10 @@ import re
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -45,7 +46,7 @@ def served() -> Iterator[str]:
     assert match, f"serve did not announce its address: {first!r}"
     announced = [proc.stdout.readline() for _ in range(4)]
     assert all(f"{match.group(1)}/{fam}" in line for fam, line in
-               zip(("escalation", "workflow", "stepup", "dedicated"), announced)), announced
+               zip(("escalation", "workflow", "stepup", "dedicated"), announced, strict=True)), announced
     try:
         yield match.group(1)
     finally:

@@ -4,7 +4,7 @@ and every named defect shown to change the observable behaviour of its rule."""
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -364,7 +364,8 @@ def test_twenty_concurrent_psus_do_not_cross(client: httpx.Client) -> None:
 
         with httpx.Client(transport=SyncASGITransport(app), base_url=str(client.base_url)) as c:
             psu = Psu.__new__(Psu)
-            psu.c, psu.data, psu.id, psu.account, psu.token = c, psu_data, psu_data["psuId"], psu_data["accounts"][0]["id"], None
+            psu.c, psu.data, psu.id, psu.token = c, psu_data, psu_data["psuId"], None
+            psu.account = psu_data["accounts"][0]["id"]
             try:
                 psu.login()
                 psu.step_up()

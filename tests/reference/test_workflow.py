@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -90,7 +91,7 @@ class User:
         assert self.otp("phone_number", "by_email").status_code == 200
         assert self.otp("phone_number", "by_sms").status_code == 200
 
-    def complete(self) -> "User":
+    def complete(self) -> User:
         self.validate_email_phone()
         assert self.post("/strong_auth/secret_code/setup", {"secret_code": SECRET}).status_code == 200
         assert self.otp("secret_code", "by_email").status_code == 200
@@ -271,7 +272,8 @@ def test_wfl5_lock_after_five_failures(client: httpx.Client) -> None:
         assert u.post("/strong_auth/secret_code/verify", {"secret_code": "000000"}).status_code == 400
     u.jwt()  # a success resets the count
     for _ in range(MAX_FAILS):
-        assert is_error(u.post("/strong_auth/secret_code/verify", {"secret_code": "000000"}), 400, "INVALID_SECRET_CODE")
+        wrong = u.post("/strong_auth/secret_code/verify", {"secret_code": "000000"})
+        assert is_error(wrong, 400, "INVALID_SECRET_CODE")
     assert is_error(u.post("/strong_auth/secret_code/verify", {"secret_code": SECRET}), 423, "LOCKED")
     u.advance(RENEWAL)  # the lock does not wear off
     assert is_error(u.post("/strong_auth/secret_code/verify", {"secret_code": SECRET}), 423, "LOCKED")
@@ -355,7 +357,8 @@ def test_wfl6_jwt_of_another_user_refused(client: httpx.Client) -> None:
     jwt = a.jwt({"type": "beneficiary.add"})
     assert is_error(b.post("/beneficiaries", {"name": "X", "iban": b.psu["payeeIbans"][0]}, jwt), 403, "SCA_REQUIRED")
     forged = jwt.rsplit(".", 1)[0] + ".AAAA"
-    assert is_error(a.post("/beneficiaries", {"name": "X", "iban": a.psu["payeeIbans"][0]}, forged), 403, "SCA_REQUIRED")
+    assert is_error(a.post("/beneficiaries", {"name": "X", "iban": a.psu["payeeIbans"][0]}, forged), 403,
+                    "SCA_REQUIRED")
 
 
 # -- WFL-7 -------------------------------------------------------------------------------------

@@ -152,7 +152,8 @@ def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 
 def _results(run_dir: Path) -> list[dict]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((run_dir / "allure-results").glob("*-result.json"))]
+    return [json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted((run_dir / "allure-results").glob("*-result.json"))]
 
 
 def test_default_run_one_result_per_case_counted_once_per_grouping(default_run: tuple[Path, dict]) -> None:
@@ -266,7 +267,8 @@ def test_categories_match_titles_old_and_new() -> None:
         return _category({"status": status, "statusDetails": {"message": message}})
 
     for raw in ("harness.errors.PreconditionNotMet: precondition not met: login at x.yaml:3:5: 500 {}",
-                clean_message("harness.errors.PreconditionNotMet: precondition not met: login at x.yaml:3:5", "broken")):
+                clean_message("harness.errors.PreconditionNotMet: precondition not met: login at x.yaml:3:5",
+                              "broken")):
         assert category("broken", raw) == "Precondition not met: the case never reached its rule", raw
     for raw in ("harness.errors.TargetFault:   at x.yaml:3:5 (step 1)\n  timeout",
                 clean_message("harness.errors.TargetFault:   at x.yaml:3:5 (step 1)\n  timeout", "broken")):

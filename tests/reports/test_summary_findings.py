@@ -98,7 +98,8 @@ def _row(rid: str) -> dict:
 
 def test_citation_links_and_tags_of_every_kind() -> None:
     summary = {"target": {"name": "t"}, "counts": {}, "exit_code": 0, "cases": [], "not_testable": [],
-               "requirements_without_cases": [], "requirements": [_row(r) for r in ("ESC-1", "ESC-2", "DED-2", "SBX-1")]}
+               "requirements_without_cases": [],
+               "requirements": [_row(r) for r in ("ESC-1", "ESC-2", "DED-2", "SBX-1")]}
     html = render(summary, {}, "run")
     unverified = next(c for c in catalogue()["ESC-1"].citations if not c.verified)
     assert unverified.reference == "Art. 36(2)"

@@ -6,9 +6,22 @@ from typing import Any
 
 import pytest
 
-from harness.checks import (Mismatch, Observed, SchemaRefError, check_headers, check_json, check_presence,
-                            check_same_as, check_schema, check_status, check_unique, load_schema_ref, run_checks,
-                            status_matches, subset_mismatches)
+from harness.checks import (
+    Mismatch,
+    Observed,
+    SchemaRefError,
+    check_headers,
+    check_json,
+    check_presence,
+    check_same_as,
+    check_schema,
+    check_status,
+    check_unique,
+    load_schema_ref,
+    run_checks,
+    status_matches,
+    subset_mismatches,
+)
 from harness.jsonpointer import MISSING
 from harness.model import Expectation
 
