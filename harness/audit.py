@@ -503,6 +503,12 @@ def verify_run_dir(run_dir: Path, public_key: Path | None = None) -> int:
         if isinstance(manifest, dict) and manifest.get("exit_code") != summary.get("exit_code"):
             problems.append(f"manifest.json: exit code {manifest.get('exit_code')} differs from summary.json's "
                             f"{summary.get('exit_code')}")
+        if isinstance(manifest, dict) and isinstance(manifest.get("selected_cases"), list):
+            judged = set(claimed) | set(recount)
+            unjudged = sorted(set(manifest["selected_cases"]) - judged)
+            if unjudged and not manifest.get("interrupted"):
+                problems.append(f"manifest.json: {len(unjudged)} selected case(s) have no result (e.g. "
+                                f"{', '.join(unjudged[:3])}): a result was removed, or cases were dropped")
         requirements = _requirement_problems(summary, junit, recount or claimed, problems)
         if junit and recount:
             _exit_code_problems(summary, junit, problems)

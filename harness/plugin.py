@@ -319,6 +319,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config.stash[EXIT_KEY] = code
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    harness = session.config.stash[_SESSION]
+    harness.selected |= {item.name for item in session.items if isinstance(item, CaseItem)}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """xdist: the controller collects nothing itself; each worker reports what it selected."""
+    if _current_config is not None:
+        _current_config.stash[_SESSION].selected |= {nodeid.rsplit("::", 1)[-1] for nodeid in ids}
+
+
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
     # pytest's own Interrupted (collection errors, -x) is a KeyboardInterrupt too: not a Ctrl-C
     if _current_config is not None and not isinstance(excinfo.value, pytest.Session.Interrupted):
@@ -348,6 +360,8 @@ class HarnessSession:
         self._redactor: Any = None
         self.worker_secrets: frozenset[str] = frozenset()
         self.interrupted = False
+        self.selected: set[str] = set()
+        """Case ids the session selected (after every deselection), for `verify`."""
         """Ctrl-C stopped the session: no case still running may read passed."""
 
     @property

@@ -104,6 +104,7 @@ def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | Non
         "counts": summary["counts"],
         "exit_code": code,
         "interrupted": interrupted,
+        "selected_cases": sorted(harness.selected),
         "pytest_args": [harness.redact(str(a)) for a in harness.config.invocation_params.args],
     }
     (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
