@@ -53,10 +53,10 @@ def _run(defect: str, paths: list[str], families: list[str] | None, target_name:
     """One bank (fresh app, fresh state), the relevant suites, every case once."""
     from harness.clocks import make_clock
     from harness.engine import CaseRun, RunContext
-    from harness.errors import NonCompliance, NotTestable, PreconditionNotMet
     from harness.redaction import Redactor
     from harness.regime import load_regime
     from harness.target import load_target
+    from harness.verdicts import classify
 
     started = time.perf_counter()
     target = load_target(target_name, allow_app=allow_app)
@@ -72,15 +72,9 @@ def _run(defect: str, paths: list[str], families: list[str] | None, target_name:
         for case in suite.cases:
             try:
                 CaseRun(ctx, suite, case).run()
-                verdict, reason = "passed", ""
-            except NonCompliance as exc:
-                verdict, reason = "failed", str(exc).splitlines()[0]
-            except NotTestable as exc:
-                verdict, reason = "not testable", str(exc)
-            except PreconditionNotMet as exc:
-                verdict, reason = "broken", str(exc).splitlines()[0]
-            except Exception as exc:  # broken: target fault or harness fault
-                verdict, reason = "broken", f"{exc.__class__.__name__}: {str(exc).strip().splitlines()[-1:]}"
+                verdict, reason = classify(None)
+            except Exception as exc:  # every way a case ends has its verdict: the plugin's, too
+                verdict, reason = classify(exc)
             result.verdicts[case.id] = verdict
             result.reasons[case.id] = reason
     client.close()

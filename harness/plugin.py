@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from harness.errors import ConfigError, NonCompliance, NotTestable, PreconditionNotMet, TargetFault
+from harness.errors import ConfigError, NonCompliance, NotTestable, TargetFault
 from harness.verdicts import BROKEN, FAILED, NOT_TESTABLE, NOT_TESTABLE_PREFIX, PASSED, SKIPPED, CaseResult
 
 _SESSION = pytest.StashKey["HarnessSession"]()
@@ -179,24 +179,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     verdict = None
     reason = ""
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        if report.passed:
-            verdict = PASSED
-        elif report.skipped:
+        if report.skipped:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             reason = reason.removeprefix("Skipped: ")
             verdict = NOT_TESTABLE if reason.startswith(NOT_TESTABLE_PREFIX) else SKIPPED
             reason = reason.removeprefix(NOT_TESTABLE_PREFIX)
-        elif call.excinfo is not None and isinstance(call.excinfo.value, NonCompliance):
-            verdict = FAILED
-            reason = finding_reason(str(call.excinfo.value))
         else:
-            verdict = BROKEN
-            value = call.excinfo.value if call.excinfo else None
-            if isinstance(value, PreconditionNotMet):  # its first line names the step and what came back
-                reason = str(value).strip().splitlines()[0]
-            else:
-                kind = "target fault" if isinstance(value, TargetFault) else "harness fault"
-                reason = f"{kind}: " + (str(value).strip().splitlines()[-1].strip() if value else "error")
+            from harness.verdicts import classify
+
+            value = call.excinfo.value if call.excinfo is not None and not report.passed else None
+            verdict, reason = classify(value)
+            if verdict == PASSED and not report.passed:  # failed without an exception: no verdict to trust
+                verdict, reason = BROKEN, "harness fault: the case failed without an exception"
         harness = item.config.stash[_SESSION]
         if verdict in (FAILED, BROKEN):
             # the whole finding for the summaries: the text the engine raised (NonCompliance, TargetFault,
@@ -237,17 +231,6 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 _current_config: pytest.Config | None = None
-
-
-def finding_reason(finding: str) -> str:
-    """One line of a finding: where in the suite, and the first thing the bank did otherwise."""
-    lines = finding.splitlines()
-    where = next((ln.strip().split(" (step")[0] for ln in lines if ln.strip().startswith("at ")), "")
-    first = next((ln.strip()[2:] for ln in lines if ln.strip().startswith("- ")), "")
-    if not first:
-        return lines[0]
-    case_id = lines[0].split(": ", 1)[0]
-    return f"{case_id}: " + "; ".join(part for part in (where, first) if part)
 
 
 @pytest.hookimpl(tryfirst=True)

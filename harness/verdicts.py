@@ -42,6 +42,37 @@ class CaseResult:
     extra: dict = field(default_factory=dict)
 
 
+def classify(exc: BaseException | None) -> tuple[str, str]:
+    """The verdict and its one-line reason for how a case ended: `None` (every step ran and
+    every expectation held) is passed. The one place exceptions become verdicts: the pytest
+    plugin and the defect matrix both ask here."""
+    from harness.errors import NonCompliance, NotTestable, PreconditionNotMet, TargetFault
+
+    if exc is None:
+        return PASSED, ""
+    if isinstance(exc, NonCompliance):
+        return FAILED, finding_reason(str(exc))
+    if isinstance(exc, NotTestable):
+        return NOT_TESTABLE, str(exc)
+    if isinstance(exc, PreconditionNotMet):  # its first line names the step and what came back
+        return BROKEN, str(exc).strip().splitlines()[0]
+    kind = "target fault" if isinstance(exc, TargetFault) else "harness fault"
+    lines = str(exc).strip().splitlines()
+    last = lines[-1].strip() if lines else exc.__class__.__name__
+    return BROKEN, f"{kind}: " + (last if isinstance(exc, TargetFault) else f"{exc.__class__.__name__}: {last}")
+
+
+def finding_reason(finding: str) -> str:
+    """One line of a finding: where in the suite, and the first thing the bank did otherwise."""
+    lines = finding.splitlines() or [""]
+    where = next((ln.strip().split(" (step")[0] for ln in lines if ln.strip().startswith("at ")), "")
+    first = next((ln.strip()[2:] for ln in lines if ln.strip().startswith("- ")), "")
+    if not first:
+        return lines[0]
+    case_id = lines[0].split(": ", 1)[0]
+    return f"{case_id}: " + "; ".join(part for part in (where, first) if part)
+
+
 def exit_code(results: Iterable[CaseResult]) -> int:
     results = list(results)
     verdicts = {r.verdict for r in results}
