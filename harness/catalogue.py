@@ -10,7 +10,7 @@ say (unique IDs, sources that exist); every problem is a `ConfigError` naming
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -106,7 +106,6 @@ class Requirement:
     """The file name of the source document (a key of `sources`)."""
     deviation: str = ""
     """Where the source document contradicts the regulation, and what the contract does."""
-    extra: dict[str, Any] = field(default_factory=dict)
     basis: str = "regulation"
     """`regulation` (RTS or PSD2), `standard` (RFC), `source` (product behaviour) or `convention` (harness)."""
     note: str = ""

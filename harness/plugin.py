@@ -160,7 +160,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if isinstance(item, CaseItem):
             fam = item.suite.family
             if (requirements and not requirements & set(item.case.requirements)) or (families and fam not in families) \
-                    or (served is not None and fam not in served):
+                    or fam not in served:
                 drop.append(item)
                 continue
         keep.append(item)
@@ -362,7 +362,7 @@ class HarnessSession:
     def target_clock(self) -> str:
         return self.target().clock
 
-    def served_families(self) -> set[str] | None:
+    def served_families(self) -> set[str]:
         return set(self.target().families)
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 PASSED, FAILED, BROKEN, NOT_TESTABLE, SKIPPED = "passed", "failed", "broken", "not testable", "skipped"
 VERDICTS = (PASSED, FAILED, BROKEN, NOT_TESTABLE, SKIPPED)
@@ -39,7 +39,6 @@ class CaseResult:
     finding: str = ""
     """A failed or broken case's whole finding (rule, where, sent, came back, every mismatch),
     redacted and cut at `FINDING_LIMIT`; empty otherwise."""
-    extra: dict = field(default_factory=dict)
 
 
 def classify(exc: BaseException | None) -> tuple[str, str]:
