@@ -21,8 +21,8 @@ BASE = "http://reference.test"
 def bank() -> Iterator[Callable[..., httpx.Client]]:
     clients: list[httpx.Client] = []
 
-    def make(*defects: str, regime: str = "eu-2023", sandbox: bool = True) -> httpx.Client:
-        app = create_app(defects, regime=regime, sandbox=sandbox)
+    def make(*defects: str, regime: str = "eu-2023", sandbox: bool = True, dialect: str = "reference") -> httpx.Client:
+        app = create_app(defects, regime=regime, sandbox=sandbox, dialect=dialect)
         client = httpx.Client(transport=SyncASGITransport(app), base_url=BASE, follow_redirects=False)
         client.app = app  # type: ignore[attr-defined]
         clients.append(client)

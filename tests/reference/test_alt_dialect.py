@@ -10,9 +10,10 @@ acts on the bank underneath; and the target file's flow replacements run on alt.
 
 from __future__ import annotations
 
+import functools
 import re
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,34 +26,20 @@ from harness import jsonpointer, openapi
 from harness.reference import alt, create_app
 from harness.reference.clock import BankClock, PsuClock
 from harness.regime import load_regime
-from harness.transport import SyncASGITransport
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = yaml.safe_load((ROOT / "harness" / "targets" / "reference-alt.yaml").read_text(encoding="utf-8"))
 LIMITS = load_regime("eu-2023")
 IDLE = LIMITS["session_idle"]
-BASE = "http://alt.test"
 ALL_SCOPES = "account.list account.details account.balance"
 
 
-def _client(app: Any) -> httpx.Client:
-    return httpx.Client(transport=SyncASGITransport(app), base_url=BASE, follow_redirects=False)
 
 
 @pytest.fixture
-def bank() -> Iterator[Callable[..., httpx.Client]]:
-    clients: list[httpx.Client] = []
-
-    def make(*defects: str, dialect: str = "alt") -> httpx.Client:
-        app = create_app(defects, dialect=dialect)
-        client = _client(app)
-        client.app = app  # type: ignore[attr-defined]
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
+def bank(bank: Callable[..., httpx.Client]) -> Callable[..., httpx.Client]:
+    """The reference tests' bank factory (tests/reference/conftest.py), in the alt dialect."""
+    return functools.partial(bank, dialect="alt")
 
 
 @pytest.fixture
