@@ -131,8 +131,8 @@ def _operations(client: httpx.Client, target: Target, family: str, used: dict[st
         op = ops[op_id]
         if op.document.startswith(openapi.SANDBOX) and target.sandbox_for(family) is None:
             continue
-        params = {name: "doctor-probe" for name in _path_params(op.path)}
-        method, url = target.url_for(family, op_id, params)
+        method, url = target.url_for(family, op_id, {})  # the bank's path may name its parameters otherwise
+        method, url = target.url_for(family, op_id, {name: "doctor-probe" for name in _path_params(url)})
         try:
             response = client.request(method, url)
         except httpx.HTTPError as exc:
