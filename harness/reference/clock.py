@@ -33,20 +33,24 @@ def _count(exact: float, start: float, resolution: int) -> float:
     return origin + math.floor((exact - start) / resolution) * resolution
 
 
-class BankClock:
-    """The bank-wide clock: system time plus an offset that only grows."""
+class Clock:
+    """A clock: its parent's time (system time for the bank's own) plus an offset that only
+    grows. The bank-wide clock has no parent; each PSU's clock is layered on the bank's, so
+    advancing the bank moves every PSU and advancing a PSU moves only that PSU (SBX-3)."""
 
-    def __init__(self, resolution: int = 0) -> None:
+    def __init__(self, parent: Clock | None = None, resolution: int = 0) -> None:
         if resolution < 0:
             raise ValueError("a clock's resolution is 0 (exact) or a whole number of seconds")
-        self.resolution = resolution
+        self._parent = parent
+        self.resolution: int = parent.resolution if parent is not None else resolution
         self._offset = 0
-        self._start = time.time()
         self._lock = threading.Lock()
+        self._start = self.exact()
 
     def exact(self) -> float:
-        """System time plus the offset, at full precision (what PSU clocks count from)."""
-        return time.time() + self._offset
+        """The time at full precision (what a clock layered on this one counts from)."""
+        base = self._parent.exact() if self._parent is not None else time.time()
+        return base + self._offset
 
     def time(self) -> float:
         return _count(self.exact(), self._start, self.resolution)
@@ -61,29 +65,18 @@ class BankClock:
             self._offset += seconds
 
 
-class PsuClock:
+class BankClock(Clock):
+    """The bank-wide clock: system time plus an offset that only grows."""
+
+    def __init__(self, resolution: int = 0) -> None:
+        super().__init__(None, resolution)
+
+
+class PsuClock(Clock):
     """One PSU's clock: the bank's time plus this PSU's own offset, at the bank's resolution."""
 
     def __init__(self, bank: BankClock) -> None:
-        self._bank = bank
-        self._offset = 0
-        self._start = bank.exact()
-        self._lock = threading.Lock()
-
-    def exact(self) -> float:
-        return self._bank.exact() + self._offset
-
-    def time(self) -> float:
-        return _count(self.exact(), self._start, self._bank.resolution)
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.time(), tz=UTC)
-
-    def advance(self, seconds: int) -> None:
-        if seconds < 0:
-            raise ValueError("a clock only moves forward")
-        with self._lock:
-            self._offset += seconds
+        super().__init__(bank)
 
 
 def isoformat(moment: datetime) -> str:
