@@ -22,10 +22,16 @@ def real_utc_now() -> datetime:
     return _real_now(UTC)
 
 
+Call = Callable[[str, dict[str, Any], Any], Any]
+"""call(operationId, path parameters, json body) -> response; records evidence."""
+
+
 class ClockDriver(Protocol):
     kind: str
 
-    def start_case(self) -> None: ...
+    def start_case(self, call: Call) -> None:
+        """A case begins; `call` sends a sandbox request through it (recorded as evidence)."""
+        ...
 
     def advance(self, seconds: int, psu_ids: list[str]) -> None: ...
 
@@ -39,7 +45,7 @@ class ClockDriver(Protocol):
 class NoClock:
     kind = "none"
 
-    def start_case(self) -> None:
+    def start_case(self, call: Call) -> None:
         pass
 
     def advance(self, seconds: int, psu_ids: list[str]) -> None:
@@ -52,28 +58,27 @@ class NoClock:
         return _iso(real_utc_now())
 
 
-Call = Callable[[str, dict[str, Any], Any], Any]
-"""call(operationId, path parameters, json body) -> response; records evidence."""
 
 
 class SandboxClock:
     """SBX-3 over HTTP. The offset is tracked so evidence can show the bank's time without
     a request per step; it is an estimate between moves, exact right after one."""
 
-    def __init__(self, per_psu: bool, call: Call | None = None) -> None:
+    def __init__(self, per_psu: bool) -> None:
         self.kind = "per-psu" if per_psu else "bank-wide"
         self.per_psu = per_psu
-        self.call = call
+        self.call: Call | None = None
         self._offset = 0
 
-    def start_case(self) -> None:
+    def start_case(self, call: Call) -> None:
+        self.call = call
         self._offset = 0
 
     def advance(self, seconds: int, psu_ids: list[str]) -> None:
         if seconds < 0:
             raise TargetFault(f"cannot move a clock backwards ({seconds} s)")
         if self.call is None:
-            raise RuntimeError("SandboxClock used before the engine connected it")
+            raise RuntimeError("SandboxClock moved outside a case")
         if self.per_psu:
             if not psu_ids:
                 raise NotTestable("the target has per-PSU clocks only, and this case moves time before creating a PSU")
@@ -84,7 +89,7 @@ class SandboxClock:
         self._offset += seconds
 
     def end_case(self) -> None:
-        pass
+        self.call = None
 
     def reading(self) -> str:
         return _iso(real_utc_now() + timedelta(seconds=self._offset))
@@ -104,7 +109,10 @@ class FreezegunClock:
         self._freezer: Any = None
         self._factory: Any = None
 
-    def start_case(self) -> None:
+    def start_case(self, call: Call) -> None:
+        self._freeze()
+
+    def _freeze(self) -> None:
         start = real_utc_now().replace(tzinfo=None)
         self._freezer = self._freezegun.freeze_time(start, tick=True, real_asyncio=True)
         self._factory = self._freezer.start()
@@ -113,7 +121,7 @@ class FreezegunClock:
         if seconds < 0:
             raise TargetFault(f"cannot move a clock backwards ({seconds} s)")
         if self._factory is None:
-            self.start_case()
+            self._freeze()
         self._factory.move_to(self._factory() + timedelta(seconds=seconds))
 
     def end_case(self) -> None:

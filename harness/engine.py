@@ -26,7 +26,7 @@ import httpx
 from harness import jsonpointer
 from harness.catalogue import Requirement, catalogue
 from harness.checks import Mismatch, Observed, run_checks
-from harness.clocks import ClockDriver, SandboxClock
+from harness.clocks import ClockDriver
 from harness.durations import format_duration, parse_duration
 from harness.errors import NonCompliance, NotTestable, PreconditionNotMet, TargetFault
 from harness.evidence import Exchange, attach
@@ -52,26 +52,6 @@ class RunContext:
     redactor: Redactor
     regime: Regime
     evidence: bool = False
-
-    def __post_init__(self) -> None:
-        if isinstance(self.clock, SandboxClock) and self.clock.call is None:
-            self.clock.call = self._sandbox_call
-
-    # the clock driver's sandbox calls go through the case being run (for evidence)
-    _current: CaseRun | None = None
-
-    def _sandbox_call(self, op_id: str, path_params: dict[str, Any], body: Any) -> Any:
-        run = self._current
-        if run is None:
-            raise RuntimeError("sandbox clock used outside a case")
-        step = run.state.step
-        observed = run.sandbox_call(op_id, path_params, body, step=step)
-        if not 200 <= observed.status < 300:  # time that did not move must never pass a case
-            raise TargetFault((run._where(step) if step else f"  in case {run.case.id}") +
-                              f"\n  the sandbox did not move the clock (SBX-3): "
-                              f"{run.ctx.redactor.url(observed.request_line or op_id)} answered "
-                              f"{observed.status}, body {run._body_text(observed)}")
-        return observed
 
 
 @dataclass
@@ -109,13 +89,23 @@ class CaseRun:
         if gap:
             raise NotTestable(gap)
         scope = self._base_scope()
-        self.ctx._current = self
-        self.ctx.clock.start_case()
+        self.ctx.clock.start_case(self._clock_call)
         try:
             self._steps(self.case.steps, scope)
         finally:
             self.ctx.clock.end_case()
-            self.ctx._current = None
+
+    def _clock_call(self, op_id: str, path_params: dict[str, Any], body: Any) -> Observed:
+        """How a sandbox clock driver moves time during this case: through the case, so the
+        move is evidence like any request."""
+        step = self.state.step
+        observed = self.sandbox_call(op_id, path_params, body, step=step)
+        if not 200 <= observed.status < 300:  # time that did not move must never pass a case
+            raise TargetFault((self._where(step) if step else f"  in case {self.case.id}") +
+                              f"\n  the sandbox did not move the clock (SBX-3): "
+                              f"{self.ctx.redactor.url(observed.request_line or op_id)} answered "
+                              f"{observed.status}, body {self._body_text(observed)}")
+        return observed
 
     def _base_scope(self) -> dict[str, Any]:
         return {"regime": dict(self.ctx.regime.limits), "params": dict(self.suite.parameters)}
