@@ -451,13 +451,17 @@ class CaseRun:
         if self.wiring.test_psus and self.ctx.target.sandbox_for(self.suite.family) is None:
             self._take_test_user(step, scope, name)
             return
-        response = self.sandbox_call("createSandboxPsu", {}, None, step=step,
-                                     secrets_of=lambda body: _psu_secrets(facts, body, self.wiring.psu))
+        resolved: list[tuple[dict[str, Any], list[Unresolved]]] = []
+
+        def secrets_of(body: Any) -> list[str]:  # the facts, read once: their secrets before evidence
+            resolved.append(resolve_psu(facts, body, self.wiring.psu))
+            return _fact_secrets(facts, resolved[0][0])
+
+        response = self.sandbox_call("createSandboxPsu", {}, None, step=step, secrets_of=secrets_of)
         if not 200 <= response.status < 300 or not isinstance(response.body, dict):
             raise PreconditionNotMet(f"precondition not met: {step.label} at {step.location}: the sandbox did not "
                                      f"create a PSU (SBX-1): {response.status} {self._body_text(response)}")
-        psu, missing = resolve_psu(facts, response.body, self.wiring.psu)
-        self._register_secrets(facts, psu)
+        psu, missing = resolved[0]
         scope[name] = psu
         self.state.unresolved[name] = missing
         if facts.facts and "psu_id" not in psu:
@@ -586,11 +590,6 @@ def _fact_secrets(facts: Any, psu: dict[str, Any]) -> list[str]:
             if isinstance(secret, (str, int)) and not isinstance(secret, bool) and str(secret):
                 out.append(str(secret))
     return out
-
-
-def _psu_secrets(facts: Any, body: Any, mapping: Any) -> list[str]:
-    psu, _ = resolve_psu(facts, body, mapping)
-    return _fact_secrets(facts, psu)
 
 
 def wrong_code(latest: str, sent: list[str]) -> str:
