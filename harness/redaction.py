@@ -40,8 +40,13 @@ any other secret-named object (`secret_code: {required_methods: [...]}`, a state
 makes its children secret by their own names."""
 
 
-def _holds_credentials(key: str) -> bool:
-    return bool(_CREDENTIAL_HOLDER.match(key))
+def _child_secret(mapping: Mapping[str, Any], key: str, value: Any, secret: bool) -> bool:
+    """Whether `mapping[key]` (= `value`) is secret, `secret` saying whether `mapping` is: a
+    secret-named object that holds no credentials makes its children secret only by their
+    own names (`secret_code: {required_methods: [...]}` is a state, not a secret)."""
+    if isinstance(value, dict) and not secret and not _CREDENTIAL_HOLDER.match(key):
+        return False
+    return secret or _secret_in(mapping, key)
 _NOT_SECRET_KEYS = {"errorcode", "code_challenge_method", "tokentype", "token_type", "channel", "expiresin",
                     "expires_in", "source", "method", "status", "scope"}
 
@@ -117,10 +122,7 @@ class Redactor:
         below a secret key counts (`credentials: {key: ...}` names its secret `key`)."""
         if isinstance(value, dict):
             for k, v in value.items():
-                below = secret or _secret_in(value, str(k))
-                if isinstance(v, dict) and not secret and not _holds_credentials(str(k)):
-                    below = False  # a secret-named object: its children are secret by their own names
-                self.harvest(v, below)
+                self.harvest(v, _child_secret(value, str(k), v, secret))
         elif isinstance(value, list):
             for item in value:
                 self.harvest(item, secret)
@@ -163,8 +165,7 @@ class Redactor:
         """A redacted copy of a JSON value: secret keys masked (with all they hold),
         registered values replaced."""
         if isinstance(value, dict):
-            return {k: self.json(v, (secret or _secret_in(value, str(k))) and not (
-                isinstance(v, dict) and not secret and not _holds_credentials(str(k)))) for k, v in value.items()}
+            return {k: self.json(v, _child_secret(value, str(k), v, secret)) for k, v in value.items()}
         if isinstance(value, list):
             return [self.json(v, secret) for v in value]
         if secret and value is not None and not isinstance(value, bool):
