@@ -90,7 +90,7 @@ def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: s
     if target.defaults:
         click.echo(f"target {target.name}: not stated in the target file, so: {', '.join(target.defaults)}", err=True)
     try:
-        code, message = _preflight(target, suite_paths, requirement, family, keyword, list(defect))
+        code, message = _preflight(target, suite_paths, requirement, family, list(defect))
     except ConfigError as exc:  # an app factory that refuses its app_args, for one
         _fail(str(exc))
     if code:
@@ -133,7 +133,7 @@ def _check_selection(requirements: tuple[str, ...], families: tuple[str, ...]) -
 
 
 def _preflight(target: Any, paths: list[str], requirements: tuple[str, ...], families: tuple[str, ...],
-               keyword: str | None, defects: list[str]) -> tuple[int, str]:
+               defects: list[str]) -> tuple[int, str]:
     """Reachability and the facts the selected cases read, before pytest starts: a bank that
     is down, or a fact the target does not map, is one message, not a broken case each."""
     from harness.doctor import preflight
@@ -141,8 +141,8 @@ def _preflight(target: Any, paths: list[str], requirements: tuple[str, ...], fam
 
     suites = [s for s in load_suites(paths) if not families or s.family in families]
     cases = {c.id for s in suites for c in s.cases if not requirements or set(requirements) & set(c.requirements)}
-    if keyword:  # -k is pytest's expression language: check the facts of every case of the selection above
-        pass
+    # -k is pytest's expression language, not evaluated here: the facts of every case the
+    # requirement and family filters leave are checked (a superset of what -k selects)
     return preflight(target, suites, cases, defects)
 
 

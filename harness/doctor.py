@@ -219,7 +219,7 @@ def _suggest(family: str, facts: FamilyFacts, fact: str, tried: str, body: Any, 
         candidates = [(p, v) for p, v in leaves if _kind(v) == spec.type]
         name = top
     ranked = sorted(candidates, key=lambda pv: -difflib.SequenceMatcher(
-        None, _words(name), _words(pv[0].rsplit("/", 1)[-1] if not sub else pv[0].rsplit("/", 1)[-1])).ratio())
+        None, _words(name), _words(pv[0].rsplit("/", 1)[-1])).ratio())
     fields = ", ".join(p for p, _ in leaves[:25]) + (" ..." if len(leaves) > 25 else "")
     if not ranked:
         return Check(family, MISSING, f"fact {fact} does not resolve at {tried} (read by {case_id})",
