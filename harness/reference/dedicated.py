@@ -397,8 +397,12 @@ class DedicatedBank(FamilyBank):
             return _error(403, f"The token has no {scope} consent")
         return token
 
-    def _owned_account(self, request: Request, token: Token) -> Account | Response:
-        """The account the request names, if the token's PSU owns it, else the refusal to answer."""
+    def _owned_account(self, request: Request, scope: str) -> Account | Response:
+        """The account the request names, if its token has `scope` and its PSU owns the account,
+        else the refusal to answer. Call under self.lock."""
+        token = self._authorized(request, scope)
+        if isinstance(token, Response):
+            return token
         raw = request.query_params.get("accountId") or ""
         if not raw:
             return _error(400, "accountId is required")
@@ -433,10 +437,7 @@ class DedicatedBank(FamilyBank):
 
     async def account(self, request: Request) -> Response:
         with self.lock:
-            token = self._authorized(request, "account.details")
-            if isinstance(token, Response):
-                return token
-            account = self._owned_account(request, token)
+            account = self._owned_account(request, "account.details")
             if isinstance(account, Response):
                 return account
             body = self._account_json(account)
@@ -444,10 +445,7 @@ class DedicatedBank(FamilyBank):
 
     async def balance(self, request: Request) -> Response:
         with self.lock:
-            token = self._authorized(request, "account.balance")
-            if isinstance(token, Response):
-                return token
-            account = self._owned_account(request, token)
+            account = self._owned_account(request, "account.balance")
             if isinstance(account, Response):
                 return account
             body = {
