@@ -32,8 +32,23 @@ def free_port() -> int:
 @contextmanager
 def served(factory: str) -> Iterator[str]:
     """See `_serve`: uvicorn with the ASGI app `module:factory`."""
-    with _serve(["-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1", "--port", "{port}",
-                 "--log-level", "warning", "--no-access-log", "--lifespan", "off"]) as base:
+    with _serve(
+        [
+            "-m",
+            "uvicorn",
+            factory,
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "{port}",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--lifespan",
+            "off",
+        ]
+    ) as base:
         yield base
 
 
@@ -60,7 +75,8 @@ def _serve(argv: list[str]) -> Iterator[str]:
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.Popen(
         [sys.executable] + [a.replace("{port}", str(port)) for a in argv],
-        cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 15

@@ -44,8 +44,14 @@ STEP = """      - method: GET
 def write_suite(folder: Path, cases: int, steps: int) -> Path:
     body = ["family: stepup", "title: bench", "cases:"]
     for i in range(cases):
-        body += [f"  - id: bench-{i:04d}", "    title: ping", "    requirements: [STP-1]", "    severity: minor",
-                 "    steps:", STEP.rstrip("\n")] + [STEP.rstrip("\n")] * (steps - 1)
+        body += [
+            f"  - id: bench-{i:04d}",
+            "    title: ping",
+            "    requirements: [STP-1]",
+            "    severity: minor",
+            "    steps:",
+            STEP.rstrip("\n"),
+        ] + [STEP.rstrip("\n")] * (steps - 1)
     path = folder / f"bench-{cases}x{steps}.yaml"
     path.write_text("\n".join(body) + "\n", encoding="utf-8")
     return path
@@ -95,12 +101,15 @@ def pytest_per_case(target_file: Path, folder: Path, allure: bool) -> float:
 
     def session(cases: int) -> float:
         suite = write_suite(folder, cases, 1)
-        code = ("import sys; from harness.cli import run_pytest; "
-                f"sys.exit(run_pytest([{str(suite)!r}], target_name={str(target_file)!r}, "
-                f"report_dir={str(folder / 'reports')!r}, allure={allure}))")
+        code = (
+            "import sys; from harness.cli import run_pytest; "
+            f"sys.exit(run_pytest([{str(suite)!r}], target_name={str(target_file)!r}, "
+            f"report_dir={str(folder / 'reports')!r}, allure={allure}))"
+        )
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True
+        )
         elapsed = time.perf_counter() - started
         if done.returncode != 0:
             raise RuntimeError(done.stdout[-2000:] + done.stderr[-2000:])
@@ -129,14 +138,17 @@ def main() -> None:
             print(f"{'transport':20} {'bare httpx':>12} {'engine':>12} {'ratio':>7} {'goal':>6}")
             for name, bare, engine, goal in rows:
                 ratio = engine / bare
-                print(f"{name:20} {bare * 1e3:9.3f} ms {engine * 1e3:9.3f} ms {ratio:6.2f}x {goal:5.1f}x "
-                      f"{'ok' if ratio <= goal else 'OVER'}")
-            print("\nwhole pytest sessions against the stdlib server, cost of one one-step case "
-                  "(slope N=1 -> N=200):")
+                print(
+                    f"{name:20} {bare * 1e3:9.3f} ms {engine * 1e3:9.3f} ms {ratio:6.2f}x {goal:5.1f}x "
+                    f"{'ok' if ratio <= goal else 'OVER'}"
+                )
+            print("\nwhole pytest sessions against the stdlib server, cost of one one-step case (slope N=1 -> N=200):")
             no_allure = pytest_per_case(loop, folder, allure=False)
             with_allure = pytest_per_case(loop, folder, allure=True)
-            print(f"  without allure {no_allure * 1e3:6.3f} ms per case (goal <= 1.5 ms: "
-                  f"{'ok' if no_allure <= 0.0015 else 'OVER'})")
+            print(
+                f"  without allure {no_allure * 1e3:6.3f} ms per case (goal <= 1.5 ms: "
+                f"{'ok' if no_allure <= 0.0015 else 'OVER'})"
+            )
             print(f"  with allure    {with_allure * 1e3:6.3f} ms per case ({with_allure / no_allure:.2f}x)")
 
 

@@ -37,9 +37,11 @@ otp: sandbox
 """
 
 
-_MEASURE = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
-            "sys.stderr.write('\\npeak-rss-kib %d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
-            "sys.exit(done.returncode)")
+_MEASURE = (
+    "import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+    "sys.stderr.write('\\npeak-rss-kib %d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+    "sys.exit(done.returncode)"
+)
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str, int]:
@@ -73,8 +75,14 @@ def main() -> None:
         wall, code, out, rss = timed(exe + ["run", "--report-dir", reports])
         s = summary_of(out)
         cases = sum(s["counts"].values())
-        row("full run, in process", wall, cases, s["requests"], rss, "<= 3 s, <= 150 MB" + ("" if code == 0 else
-                                                                                             f" (exit {code})"))
+        row(
+            "full run, in process",
+            wall,
+            cases,
+            s["requests"],
+            rss,
+            "<= 3 s, <= 150 MB" + ("" if code == 0 else f" (exit {code})"),
+        )
         port = free_port()
         server = subprocess.Popen(exe + ["serve", "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
         try:
@@ -84,16 +92,21 @@ def main() -> None:
             target.write_text(LOOPBACK_TARGET.format(base=f"http://127.0.0.1:{port}"))
             wall, code, out, rss = timed(exe + ["run", "--target", str(target), "--report-dir", reports])
             s = summary_of(out)
-            row("full run, loopback", wall, sum(s["counts"].values()), s["requests"], rss,
-                "same verdicts" + ("" if code == 0 else f" (exit {code})"))
+            row(
+                "full run, loopback",
+                wall,
+                sum(s["counts"].values()),
+                s["requests"],
+                rss,
+                "same verdicts" + ("" if code == 0 else f" (exit {code})"),
+            )
         finally:
             server.terminate()
             server.wait(10)
         matrix_json = Path(tmp) / "matrix.json"
         wall, code, out, rss = timed(exe + ["matrix", "--json", str(matrix_json)])
         m = json.loads(matrix_json.read_text())
-        row("defect matrix", wall, m["case_runs"], m["requests"], rss,
-            f"<= 60 s ({m['defects']} defects; exit {code})")
+        row("defect matrix", wall, m["case_runs"], m["requests"], rss, f"<= 60 s ({m['defects']} defects; exit {code})")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,12 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 _BODY = b'{"status": "ok", "n": 1}'
-_ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-           + str(len(_BODY)).encode() + b"\r\n\r\n" + _BODY)
+_ANSWER = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+    + str(len(_BODY)).encode()
+    + b"\r\n\r\n"
+    + _BODY
+)
 
 
 class _Ping(BaseHTTPRequestHandler):

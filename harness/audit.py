@@ -49,7 +49,9 @@ EXIT_OK, EXIT_ALTERED = 0, 1
 
 _GA_BLOCK = re.compile(
     r'\s*<script[^>]*\bsrc="https://www\.googletagmanager\.com/gtag/js\?id=[^"]*"[^>]*>\s*</script>'
-    r'\s*<script>\s*window\.dataLayer[\s\S]*?</script>', re.I)
+    r"\s*<script>\s*window\.dataLayer[\s\S]*?</script>",
+    re.I,
+)
 _EXTERNAL_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?\s*(https?:)?//", re.I)
 _TRACKER_MARKS = ("googletagmanager", "google-analytics", "gtag(", "window.dataLayer")
 
@@ -59,6 +61,7 @@ def _say(message: str) -> None:
 
 
 # -- report ---------------------------------------------------------------------------------
+
 
 def project_node_dir() -> Path | None:
     """The folder holding the pinned package.json and package-lock.json."""
@@ -105,8 +108,9 @@ def ensure_allure(node_dir: Path) -> Path:
     if npm is None:
         raise RuntimeError("npm is not installed; install Node.js with npm (Debian: apt-get install nodejs npm)")
     _say(f"installing the pinned Allure {version} with `npm ci` in {install_dir} (first use)")
-    proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=install_dir,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=install_dir, capture_output=True, text=True
+    )
     cli = _installed(install_dir, version)
     if proc.returncode != 0 or cli is None:
         raise RuntimeError(f"`npm ci` failed in {install_dir}:\n{proc.stderr.strip()[-2000:]}")
@@ -138,13 +142,17 @@ def write_allure_html(run_dir: Path, secrets: frozenset[str] | None = None) -> i
         return EXIT_USAGE
     node = shutil.which("node")
     if node is None:
-        _say("report.html needs Node.js (18 or newer), which is not installed or not on PATH.\n"
-             "Install it (Debian: apt-get install nodejs npm), or read summary.html, which needs nothing.")
+        _say(
+            "report.html needs Node.js (18 or newer), which is not installed or not on PATH.\n"
+            "Install it (Debian: apt-get install nodejs npm), or read summary.html, which needs nothing."
+        )
         return EXIT_USAGE
     node_dir = project_node_dir()
     if node_dir is None:
-        _say("report.html needs the pinned package.json and package-lock.json of psd2-harness; run from a "
-             "checkout of the repository or set PSD2_HARNESS_NODE_DIR to a folder holding both.")
+        _say(
+            "report.html needs the pinned package.json and package-lock.json of psd2-harness; run from a "
+            "checkout of the repository or set PSD2_HARNESS_NODE_DIR to a folder holding both."
+        )
         return EXIT_USAGE
     try:
         cli = ensure_allure(node_dir)
@@ -153,8 +161,10 @@ def write_allure_html(run_dir: Path, secrets: frozenset[str] | None = None) -> i
         return EXIT_USAGE
     summary = _load_json(run_dir / "summary.json") or {}
     if summary.get("interrupted") or (_load_json(run_dir / "manifest.json") or {}).get("interrupted"):
-        _say(f"{run_dir}: the run was interrupted (Ctrl-C) before every case had a verdict; report.html is "
-             "written only for a complete run (summary.html says what ran)")
+        _say(
+            f"{run_dir}: the run was interrupted (Ctrl-C) before every case had a verdict; report.html is "
+            "written only for a complete run (summary.html says what ran)"
+        )
         return EXIT_USAGE
     name = f"PSD2 SCA conformance: {(summary.get('target') or {}).get('name', run_dir.name)} ({run_dir.name})"
     with tempfile.TemporaryDirectory(prefix="psd2-allure-") as tmp:
@@ -162,9 +172,13 @@ def write_allure_html(run_dir: Path, secrets: frozenset[str] | None = None) -> i
 
         config = Path(tmp) / "allurerc.json"
         config.write_text(json.dumps(allurerc(output=str(Path(tmp) / "out"), report_name=name)), encoding="utf-8")
-        proc = subprocess.run([str(cli), "generate", "--config", str(config), str(results.resolve())],
-                              cwd=tmp, capture_output=True, text=True,
-                              env={**os.environ, "ALLURE_NO_ANALYTICS": "true"})
+        proc = subprocess.run(
+            [str(cli), "generate", "--config", str(config), str(results.resolve())],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "ALLURE_NO_ANALYTICS": "true"},
+        )
         generated = Path(tmp) / "out" / "awesome" / "index.html"
         if not generated.is_file():
             generated = Path(tmp) / "out" / "index.html"
@@ -180,8 +194,10 @@ def write_allure_html(run_dir: Path, secrets: frozenset[str] | None = None) -> i
     out.write_text(html, encoding="utf-8")
     integrity.add_to_sums(run_dir, out)
     if (run_dir / integrity.SIG_FILE).is_file():
-        _say(f"{run_dir}: SHA256SUMS now lists report.html, so the folder's signature ({integrity.SIG_FILE}) "
-             "no longer matches it; `verify --public-key` will say so (sign runs with `run --html --sign-key`)")
+        _say(
+            f"{run_dir}: SHA256SUMS now lists report.html, so the folder's signature ({integrity.SIG_FILE}) "
+            "no longer matches it; `verify --public-key` will say so (sign runs with `run --html --sign-key`)"
+        )
     secrets = secrets if secrets is not None else integrity.remembered_secrets(run_dir)
     hits = integrity.leaks(run_dir, secrets, files=[out]) if secrets else []  # the rest was scanned by the run
     if hits:
@@ -192,6 +208,7 @@ def write_allure_html(run_dir: Path, secrets: frozenset[str] | None = None) -> i
 
 
 # -- verify ---------------------------------------------------------------------------------
+
 
 def _load_json(path: Path) -> Any:
     try:
@@ -216,8 +233,11 @@ def allure_verdicts(results_dir: Path) -> dict[str, str]:
 
             verdict = NOT_TESTABLE if message.startswith(NOT_TESTABLE_MESSAGE) else SKIPPED
         else:
-            verdict = {"passed": PASSED, "failed": FAILED, "broken": BROKEN}.get(status, str(status)) \
-                if status is not None else str(status)
+            verdict = (
+                {"passed": PASSED, "failed": FAILED, "broken": BROKEN}.get(status, str(status))
+                if status is not None
+                else str(status)
+            )
         stop = int(data.get("stop") or 0)
         if case_id not in latest or stop >= latest[case_id][0]:
             latest[case_id] = (stop, verdict)
@@ -232,10 +252,18 @@ def junit_verdicts(junit: Path) -> dict[str, str]:
         verdict = props.get("verdict")
         if verdict is None:
             continue  # not a harness case
-        shape = "failure" if case.find("failure") is not None or case.find("error") is not None else (
-            "skipped" if case.find("skipped") is not None else "passed")
-        expected = {PASSED: "passed", FAILED: "failure", BROKEN: "failure", NOT_TESTABLE: "skipped",
-                    SKIPPED: "skipped"}.get(verdict)
+        shape = (
+            "failure"
+            if case.find("failure") is not None or case.find("error") is not None
+            else ("skipped" if case.find("skipped") is not None else "passed")
+        )
+        expected = {
+            PASSED: "passed",
+            FAILED: "failure",
+            BROKEN: "failure",
+            NOT_TESTABLE: "skipped",
+            SKIPPED: "skipped",
+        }.get(verdict)
         if expected != shape:
             raise ValueError(f"junit.xml: {case.get('name')} says {verdict!r} but is recorded as {shape}")
         out[str(case.get("name"))] = verdict
@@ -289,7 +317,7 @@ def markdown_said(text: str) -> Said:
     said = Said()
     fence = ""  # the open code fence: closed by a line of the same character, at least as long
     for line in text.splitlines():
-        if (m := _MD_FENCE.match(line)):
+        if m := _MD_FENCE.match(line):
             if not fence:
                 fence = m.group(1)
             elif m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not m.group(2).strip():
@@ -302,10 +330,10 @@ def markdown_said(text: str) -> Said:
             region = stripped
         elif stripped.startswith("|"):
             region = stripped
-            if (m := _MD_COUNT.match(stripped)):
+            if m := _MD_COUNT.match(stripped):
                 said.counts[m.group(1)] = int(m.group(2))
                 continue
-            if (m := _MD_REQUIREMENT.match(stripped)):
+            if m := _MD_REQUIREMENT.match(stripped):
                 said.requirements.append((m.group(1), m.group(2)))
         elif stripped.startswith(("- ", "* ")):
             region = stripped.split(": ", 1)[0]
@@ -349,7 +377,7 @@ class _SummaryHTML(HTMLParser):
             if tag == "td" and self._in_counts():
                 self.count_cells.append("")
         elif tag == "a" and a.get("href", "").startswith("#case-"):
-            self.cell_case = a["href"][len("#case-"):]
+            self.cell_case = a["href"][len("#case-") :]
         elif tag == "span" and "v" in a.get("class", "").split():
             self.badge = []
 
@@ -362,10 +390,10 @@ class _SummaryHTML(HTMLParser):
             elif self.cell_case:
                 self.said.cases.append((self.cell_case, verdict))
             elif self.row.startswith("case-"):
-                self.said.cases.append((self.row[len("case-"):], verdict))
-                self.said.case_rows.add(self.row[len("case-"):])
+                self.said.cases.append((self.row[len("case-") :], verdict))
+                self.said.case_rows.add(self.row[len("case-") :])
             elif self.row.startswith("req-"):
-                self.said.requirements.append((self.row[len("req-"):], verdict))
+                self.said.requirements.append((self.row[len("req-") :], verdict))
         elif tag == "table" and self.tables:
             self.tables.pop()
         elif tag == "tr":
@@ -387,7 +415,7 @@ class _SummaryHTML(HTMLParser):
                 self.said.counts[head] = int(cell.strip())
             except ValueError:
                 self.said.counts[head] = -1
-        if (m := _EXIT_SAID.search("".join(self.text))):  # the first: the header's, not a case's reason
+        if m := _EXIT_SAID.search("".join(self.text)):  # the first: the header's, not a case's reason
             self.said.exit_codes.add(int(m.group(1)))
 
 
@@ -398,8 +426,14 @@ def html_said(text: str) -> Said:
     return parser.said
 
 
-def _compare(name: str, things: str, said: list[tuple[str, str]], truth: dict[str, str], source: str,
-             required: set[str] | None = None) -> list[str]:
+def _compare(
+    name: str,
+    things: str,
+    said: list[tuple[str, str]],
+    truth: dict[str, str],
+    source: str,
+    required: set[str] | None = None,
+) -> list[str]:
     """Problems where `said` (mentions of cases or requirements) disagrees with `truth`; each
     thing of `required` (default: every one of `truth`) must be mentioned with a verdict."""
     thing = things[:-1]
@@ -410,19 +444,28 @@ def _compare(name: str, things: str, said: list[tuple[str, str]], truth: dict[st
     for key in sorted(set(truth) | set(seen)):
         verdicts = seen.get(key, set())
         if key not in truth:
-            problems += [f"altered: {name} says {v} for {thing} {key}, which {source} do not have"
-                         for v in sorted(verdicts)]
+            problems += [
+                f"altered: {name} says {v} for {thing} {key}, which {source} do not have" for v in sorted(verdicts)
+            ]
         elif not verdicts:
             if key in (truth.keys() if required is None else required):
                 problems.append(f"altered: {name} does not give {thing} {key} a verdict, {source} say {truth[key]}")
         else:
-            problems += [f"altered: {name} says {v} for {thing} {key}, {source} say {truth[key]}"
-                         for v in sorted(verdicts - {truth[key]})]
+            problems += [
+                f"altered: {name} says {v} for {thing} {key}, {source} say {truth[key]}"
+                for v in sorted(verdicts - {truth[key]})
+            ]
     return problems
 
 
-def summary_documents_problems(run_dir: Path, cases: dict[str, str], requirements: dict[str, str] | None,
-                               counts: dict[str, int], code: Any, source: str) -> list[str]:
+def summary_documents_problems(
+    run_dir: Path,
+    cases: dict[str, str],
+    requirements: dict[str, str] | None,
+    counts: dict[str, int],
+    code: Any,
+    source: str,
+) -> list[str]:
     """What summary.md and summary.html say, against `cases` (case -> verdict), `requirements`
     (requirement -> verdict, for those the summary shows), the counts and the exit code."""
     problems = []
@@ -435,20 +478,26 @@ def summary_documents_problems(run_dir: Path, cases: dict[str, str], requirement
             continue
         problems += _compare(name, "cases", said.cases, cases, source)
         if said.case_rows:  # it has a table of cases: every case has its row with a verdict
-            problems += [f"altered: {name} has no row with a verdict for case {case} in its Cases table, "
-                         f"{source} say {cases[case]}" for case in sorted(set(cases) - said.case_rows)]
+            problems += [
+                f"altered: {name} has no row with a verdict for case {case} in its Cases table, "
+                f"{source} say {cases[case]}"
+                for case in sorted(set(cases) - said.case_rows)
+            ]
         if requirements is not None:
             problems += _compare(name, "requirements", said.requirements, requirements, source, required=set())
         for verdict, n in said.counts.items():
             if counts.get(verdict, 0) != n:
                 problems.append(f"altered: {name} counts {n} {verdict}, {source} count {counts.get(verdict, 0)}")
         if isinstance(code, int):
-            problems += [f"altered: {name} says exit code {c}, summary.json says {code}"
-                         for c in sorted(said.exit_codes - {code})]
+            problems += [
+                f"altered: {name} says exit code {c}, summary.json says {code}"
+                for c in sorted(said.exit_codes - {code})
+            ]
     return problems
 
 
 # -- verify ---------------------------------------------------------------------------------
+
 
 def verify_run_dir(run_dir: Path, public_key: Path | None = None) -> int:
     """0 when the folder is intact, its verdicts add up and every summary agrees with the raw
@@ -491,8 +540,10 @@ def verify_run_dir(run_dir: Path, public_key: Path | None = None) -> int:
                 continue
             for case in sorted(set(claimed) | set(found)):
                 if claimed.get(case) != found.get(case):
-                    problems.append(f"{name}: {case} is {found.get(case, 'absent')!r} there, "
-                                    f"{claimed.get(case, 'absent')!r} in summary.json")
+                    problems.append(
+                        f"{name}: {case} is {found.get(case, 'absent')!r} there, "
+                        f"{claimed.get(case, 'absent')!r} in summary.json"
+                    )
             recount = recount or found
         counts = dict(Counter(recount.values()))
         expected = {v: counts.get(v, 0) for v in VERDICTS}
@@ -501,21 +552,30 @@ def verify_run_dir(run_dir: Path, public_key: Path | None = None) -> int:
         if isinstance(manifest, dict) and manifest.get("counts") != summary.get("counts"):
             problems.append("manifest.json: counts differ from summary.json")
         if isinstance(manifest, dict) and manifest.get("exit_code") != summary.get("exit_code"):
-            problems.append(f"manifest.json: exit code {manifest.get('exit_code')} differs from summary.json's "
-                            f"{summary.get('exit_code')}")
+            problems.append(
+                f"manifest.json: exit code {manifest.get('exit_code')} differs from summary.json's "
+                f"{summary.get('exit_code')}"
+            )
         if isinstance(manifest, dict) and isinstance(manifest.get("selected_cases"), list):
             judged = set(claimed) | set(recount)
             unjudged = sorted(set(manifest["selected_cases"]) - judged)
             if unjudged and not manifest.get("interrupted"):
-                problems.append(f"manifest.json: {len(unjudged)} selected case(s) have no result (e.g. "
-                                f"{', '.join(unjudged[:3])}): a result was removed, or cases were dropped")
+                problems.append(
+                    f"manifest.json: {len(unjudged)} selected case(s) have no result (e.g. "
+                    f"{', '.join(unjudged[:3])}): a result was removed, or cases were dropped"
+                )
         requirements = _requirement_problems(summary, junit, recount or claimed, problems)
         if junit and recount:
             _exit_code_problems(summary, junit, problems)
         truth, source = (recount, "the raw results") if recount else (claimed, "summary.json's cases")
         problems += summary_documents_problems(
-            run_dir, truth, requirements, {v: Counter(truth.values()).get(v, 0) for v in VERDICTS},
-            summary.get("exit_code"), source)
+            run_dir,
+            truth,
+            requirements,
+            {v: Counter(truth.values()).get(v, 0) for v in VERDICTS},
+            summary.get("exit_code"),
+            source,
+        )
     if key is not None:
         problems += signing.check_signature(run_dir, key)
     if problems:
@@ -527,8 +587,10 @@ def verify_run_dir(run_dir: Path, public_key: Path | None = None) -> int:
         return EXIT_ALTERED
     n = len(integrity.read_sums(run_dir))
     shown = ", ".join(f"{v} {k}" for k, v in sorted(Counter(recount.values()).items()))
-    print(f"{run_dir}: intact. {n} file(s) match SHA256SUMS; verdicts recounted from the raw results "
-          f"({shown or 'none'}) match summary.json, summary.md and summary.html.")
+    print(
+        f"{run_dir}: intact. {n} file(s) match SHA256SUMS; verdicts recounted from the raw results "
+        f"({shown or 'none'}) match summary.json, summary.md and summary.html."
+    )
     if key is not None:
         print(f"signature: valid, by {signing.fingerprint(key)}: the holder of that key sealed exactly these files.")
     else:
@@ -536,8 +598,9 @@ def verify_run_dir(run_dir: Path, public_key: Path | None = None) -> int:
     return EXIT_OK
 
 
-def _requirement_problems(summary: dict[str, Any], junit: dict[str, dict[str, str]] | None,
-                          verdicts: dict[str, str], problems: list[str]) -> dict[str, str] | None:
+def _requirement_problems(
+    summary: dict[str, Any], junit: dict[str, dict[str, str]] | None, verdicts: dict[str, str], problems: list[str]
+) -> dict[str, str] | None:
     """Each requirement's verdict and cases in summary.json against those recounted (cases and
     their requirements from junit.xml, else summary.json's); returns requirement -> verdict."""
     rows = summary.get("requirements")
@@ -558,8 +621,9 @@ def _requirement_problems(summary: dict[str, Any], junit: dict[str, dict[str, st
         cases = members.get(rid, set())
         out[rid] = requirement_verdict({verdicts[c] for c in cases if c in verdicts})
         if row.get("verdict") != out[rid]:
-            problems.append(f"summary.json: requirement {rid} is {row.get('verdict')!r} there, "
-                            f"the recount makes it {out[rid]!r}")
+            problems.append(
+                f"summary.json: requirement {rid} is {row.get('verdict')!r} there, the recount makes it {out[rid]!r}"
+            )
         listed = {c.get("id"): c.get("verdict") for c in row.get("cases", [])}
         should = {c: verdicts[c] for c in cases if c in verdicts}
         if listed != should:
@@ -570,15 +634,15 @@ def _requirement_problems(summary: dict[str, Any], junit: dict[str, dict[str, st
 def _exit_code_problems(summary: dict[str, Any], junit: dict[str, dict[str, str]], problems: list[str]) -> None:
     """summary.json's exit code against the one the recounted verdicts make (3 when the run was
     interrupted or the redaction canary found a secret, as harness/plugin.py decides)."""
-    results = [CaseResult(case, props["verdict"], severity=props.get("severity", "major"))
-               for case, props in junit.items()]
+    results = [
+        CaseResult(case, props["verdict"], severity=props.get("severity", "major")) for case, props in junit.items()
+    ]
     expected = exit_code(results)
     canary = summary.get("redaction_canary") or {}
     if summary.get("interrupted") or canary.get("clean") is False:
         expected = EXIT_BROKEN
     if summary.get("exit_code") != expected:
-        problems.append(f"summary.json: exit code {summary.get('exit_code')}, the recounted verdicts make "
-                        f"{expected}")
+        problems.append(f"summary.json: exit code {summary.get('exit_code')}, the recounted verdicts make {expected}")
 
 
 def junit_verdicts_safe(junit: Path, problems: list[str]) -> dict[str, str] | None:

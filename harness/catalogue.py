@@ -51,8 +51,10 @@ class Citation:
         if eurlex is None or article is None:
             return self.url
         lang, celex = eurlex.groups()
-        return (f"https://eur-lex.europa.eu/legal-content/{lang}/TXT/HTML/?uri=CELEX:{celex}"
-                f"#art_{_AMENDING_ACTS.get(celex, article.group(1))}")
+        return (
+            f"https://eur-lex.europa.eu/legal-content/{lang}/TXT/HTML/?uri=CELEX:{celex}"
+            f"#art_{_AMENDING_ACTS.get(celex, article.group(1))}"
+        )
 
 
 _EURLEX = re.compile(r"^https://eur-lex\.europa\.eu/legal-content/([A-Z]{2})/TXT/(?:HTML/)?\?uri=CELEX:([0-9A-Z]+)$")
@@ -122,8 +124,14 @@ def load_catalogue(path: str | Path) -> dict[str, Requirement]:
     if errors:
         raise ConfigErrors(errors)
     sources = {
-        name: Source(name=name, title=s["title"], what=s["what"], publisher=s.get("publisher", ""),
-                     url=s.get("url", ""), note=s.get("note", ""))
+        name: Source(
+            name=name,
+            title=s["title"],
+            what=s["what"],
+            publisher=s.get("publisher", ""),
+            url=s.get("url", ""),
+            note=s.get("note", ""),
+        )
         for name, s in doc.data["sources"].items()
     }
     out: dict[str, Requirement] = {}
@@ -131,30 +139,52 @@ def load_catalogue(path: str | Path) -> dict[str, Requirement]:
     for i, entry in enumerate(doc.data["requirements"]):
         rid = entry["id"]
         if rid in out:
-            problems.append(doc.error(f"duplicate requirement ID {rid!r}; expected each ID once",
-                                      ("requirements", i, "id")))
+            problems.append(
+                doc.error(f"duplicate requirement ID {rid!r}; expected each ID once", ("requirements", i, "id"))
+            )
             continue
         if entry["source"] not in sources:
-            problems.append(doc.error(f"unknown source {entry['source']!r}; expected one of: {', '.join(sources)}",
-                                      ("requirements", i, "source")))
+            problems.append(
+                doc.error(
+                    f"unknown source {entry['source']!r}; expected one of: {', '.join(sources)}",
+                    ("requirements", i, "source"),
+                )
+            )
             continue
         wanted = _BASIS_INSTRUMENTS.get(entry["basis"])
         if wanted and not any(c["role"] == "basis" and c["instrument"].startswith(wanted) for c in entry["citations"]):
-            problems.append(doc.error(
-                f"{rid} has basis {entry['basis']} but no citation of {' or '.join(w.strip() for w in wanted)} "
-                f"with role basis; expected one, or basis source if every citation is context",
-                ("requirements", i, "basis")))
+            problems.append(
+                doc.error(
+                    f"{rid} has basis {entry['basis']} but no citation of {' or '.join(w.strip() for w in wanted)} "
+                    f"with role basis; expected one, or basis source if every citation is context",
+                    ("requirements", i, "basis"),
+                )
+            )
             continue
         cites = tuple(
-            Citation(instrument=c["instrument"], reference=c["reference"], url=c["url"], verified=c["verified"],
-                     note=c.get("note", ""), role=c["role"])
+            Citation(
+                instrument=c["instrument"],
+                reference=c["reference"],
+                url=c["url"],
+                verified=c["verified"],
+                note=c.get("note", ""),
+                role=c["role"],
+            )
             for c in entry["citations"]
         )
         out[rid] = Requirement(
-            id=rid, title=entry["title"], family=entry["family"], severity=entry["severity"],
-            obligation=entry["obligation"], citations=cites, source=entry["source"],
-            deviation=entry.get("deviation", ""), basis=entry["basis"], note=entry.get("note", ""),
-            source_document=sources[entry["source"]], observables=_observables(entry.get("observables")),
+            id=rid,
+            title=entry["title"],
+            family=entry["family"],
+            severity=entry["severity"],
+            obligation=entry["obligation"],
+            citations=cites,
+            source=entry["source"],
+            deviation=entry.get("deviation", ""),
+            basis=entry["basis"],
+            note=entry.get("note", ""),
+            source_document=sources[entry["source"]],
+            observables=_observables(entry.get("observables")),
         )
     if problems:
         raise ConfigErrors(problems)
@@ -164,8 +194,12 @@ def load_catalogue(path: str | Path) -> dict[str, Requirement]:
 def _observables(raw: dict[str, Any] | None) -> Observables:
     if not raw:
         return Observables()
-    return Observables(words=raw["words"], statuses=tuple(raw["statuses"]), values=tuple(raw.get("values") or ()),
-                       fields=tuple(raw.get("fields") or ()))
+    return Observables(
+        words=raw["words"],
+        statuses=tuple(raw["statuses"]),
+        values=tuple(raw.get("values") or ()),
+        fields=tuple(raw.get("fields") or ()),
+    )
 
 
 @cache

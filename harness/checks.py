@@ -62,6 +62,7 @@ def short(value: Any, limit: int = 120) -> str:
 
 # -- status and headers ---------------------------------------------------------------
 
+
 def status_matches(expected: Any, status: int) -> bool:
     options = expected if isinstance(expected, list) else [expected]
     for option in options:
@@ -85,8 +86,9 @@ def check_headers(exp: Expectation, obs: Observed, values: Mapping[str, Any]) ->
     for name, wanted in values.get("headers", exp.headers).items():
         got = lower.get(name.lower())
         if got is None or got != str(wanted):
-            out.append(Mismatch("headers", f"header {name}", short(str(wanted)),
-                                short(got) if got else "no such header"))
+            out.append(
+                Mismatch("headers", f"header {name}", short(str(wanted)), short(got) if got else "no such header")
+            )
     for name in exp.headers_present:
         if name.lower() not in lower:
             out.append(Mismatch("headers", f"header {name}", "present", "no such header"))
@@ -97,6 +99,7 @@ def check_headers(exp: Expectation, obs: Observed, values: Mapping[str, Any]) ->
 
 
 # -- body -----------------------------------------------------------------------------
+
 
 def subset_mismatches(expected: Any, actual: Any, pointer: str) -> list[Mismatch]:
     """Objects match when every expected key matches; lists and scalars must be equal
@@ -116,8 +119,12 @@ def subset_mismatches(expected: Any, actual: Any, pointer: str) -> list[Mismatch
         for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
             out += subset_mismatches(e, a, jsonpointer.join(pointer, i))
         return out
-    if actual is jsonpointer.MISSING or type(expected) is not type(actual) and not _numbers(expected, actual) \
-            or expected != actual:
+    if (
+        actual is jsonpointer.MISSING
+        or type(expected) is not type(actual)
+        and not _numbers(expected, actual)
+        or expected != actual
+    ):
         return [Mismatch("json", pointer or "/", short(expected), short(actual))]
     return []
 
@@ -145,8 +152,14 @@ def check_contains(exp: Expectation, obs: Observed, values: Mapping[str, Any]) -
             continue
         for item in wanted:
             if not any(not subset_mismatches(item, entry, pointer) for entry in found):
-                out.append(Mismatch("contains", pointer, f"an entry matching {short(item)}",
-                                    f"none among {len(found)}: {short(found)}"))
+                out.append(
+                    Mismatch(
+                        "contains",
+                        pointer,
+                        f"an entry matching {short(item)}",
+                        f"none among {len(found)}: {short(found)}",
+                    )
+                )
     return out
 
 
@@ -188,8 +201,10 @@ def check_same_as(exp: Expectation, obs: Observed, _: Any = None) -> list[Mismat
         if obs.text != other.text:
             out.append(Mismatch("same_as", "body", f"the same text as response {name!r}", "a different text"))
         return out
-    out += [Mismatch("same_as", m.where, f"{m.actual} (as in response {name!r})", m.expected)
-            for m in _differences(theirs, mine, "")]
+    out += [
+        Mismatch("same_as", m.where, f"{m.actual} (as in response {name!r})", m.expected)
+        for m in _differences(theirs, mine, "")
+    ]
     return out
 
 
@@ -211,8 +226,9 @@ def _differences(a: Any, b: Any, pointer: str) -> list[Mismatch]:
     if isinstance(a, dict) and isinstance(b, dict):
         out = []
         for key in sorted(set(a) | set(b), key=str):
-            out += _differences(a.get(key, jsonpointer.MISSING), b.get(key, jsonpointer.MISSING),
-                                jsonpointer.join(pointer, key))
+            out += _differences(
+                a.get(key, jsonpointer.MISSING), b.get(key, jsonpointer.MISSING), jsonpointer.join(pointer, key)
+            )
         return out
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         out = []
@@ -235,16 +251,19 @@ def check_unique(exp: Expectation, obs: Observed, _: Any = None) -> list[Mismatc
         for name in names:
             earlier = obs.captures.get(name, jsonpointer.MISSING)
             if mine == earlier:
-                out.append(Mismatch("unique", pointer, f"a value different from {name} ({short(earlier)})",
-                                    "the same value"))
+                out.append(
+                    Mismatch("unique", pointer, f"a value different from {name} ({short(earlier)})", "the same value")
+                )
     return out
 
 
 def check_bounds(exp: Expectation, obs: Observed, values: Mapping[str, Any]) -> list[Mismatch]:
     """Numeric limits: `at_most` (a cap such as a maximum token lifetime) and `at_least`."""
     out = []
-    for key, word, holds in (("at_most", "at most", lambda a, b: a <= b),
-                             ("at_least", "at least", lambda a, b: a >= b)):
+    for key, word, holds in (
+        ("at_most", "at most", lambda a, b: a <= b),
+        ("at_least", "at least", lambda a, b: a >= b),
+    ):
         for pointer, bound in values.get(key, getattr(exp, key)).items():
             found = jsonpointer.resolve(obs.body, pointer)
             if not _numbers(found, bound):
@@ -280,6 +299,7 @@ def run_checks(exp: Expectation, obs: Observed, values: Mapping[str, Any]) -> li
 
 # -- schema references into specs/ ----------------------------------------------------------
 
+
 @cache
 def _document(name: str) -> Any:
     """A schema document: a file of specs/ by name, or (from a target file's `schemas:`
@@ -289,12 +309,15 @@ def _document(name: str) -> Any:
             with open(name, encoding="utf-8") as fh:
                 return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except (OSError, yaml.YAMLError) as exc:
-            raise SchemaRefError(f"schema file {name!r} cannot be read ({exc.__class__.__name__}); expected a "
-                                 "JSON or YAML schema document") from None
+            raise SchemaRefError(
+                f"schema file {name!r} cannot be read ({exc.__class__.__name__}); expected a "
+                "JSON or YAML schema document"
+            ) from None
     path = specs_dir() / name
     if not path.is_file() or path.resolve().parent != specs_dir().resolve():
-        raise SchemaRefError(f"schema file {name!r} not found in specs/; expected e.g. "
-                             "stepup.openapi.yaml#/components/schemas/Error")
+        raise SchemaRefError(
+            f"schema file {name!r} not found in specs/; expected e.g. stepup.openapi.yaml#/components/schemas/Error"
+        )
     with open(path, encoding="utf-8") as fh:
         return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
@@ -304,8 +327,9 @@ def load_schema_ref(ref: str) -> Any:
     doc = _document(name)
     found = jsonpointer.resolve(doc, pointer) if pointer else doc
     if found is jsonpointer.MISSING or not isinstance(found, (dict, bool)):
-        raise SchemaRefError(f"schema reference {ref!r}: nothing at {pointer or '/'} in {name}; "
-                             "expected a pointer to a schema object")
+        raise SchemaRefError(
+            f"schema reference {ref!r}: nothing at {pointer or '/'} in {name}; expected a pointer to a schema object"
+        )
     return found
 
 

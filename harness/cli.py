@@ -13,7 +13,9 @@ import click
 
 from harness.verdicts import EXIT_CODES_HELP, EXIT_USAGE
 
-RUN_EPILOG = EXIT_CODES_HELP + """
+RUN_EPILOG = (
+    EXIT_CODES_HELP
+    + """
 
 \b
 Examples:
@@ -22,6 +24,7 @@ Examples:
   psd2-harness run --requirement STP-7 -n 2
   psd2-harness run --defect stp-session-never-idles  reference bank with a defect
 """
+)
 
 
 def _fail(message: str) -> None:
@@ -37,8 +40,10 @@ def _default_paths(paths: tuple[str, ...]) -> list[str]:
     return [str(suites_dir())]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]},
-             epilog=EXIT_CODES_HELP.replace("Exit codes:", "Exit codes of run:", 1))
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_CODES_HELP.replace("Exit codes:", "Exit codes of run:", 1),
+)
 @click.version_option(package_name="psd2-harness")
 def main() -> None:
     """PSD2 SCA conformance harness: YAML suites run against a bank (ASPSP) endpoint."""
@@ -46,30 +51,65 @@ def main() -> None:
 
 @main.command(epilog=RUN_EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--target", "target_name", default="reference", show_default=True,
-              help="A target file, or the built-in target 'reference'.")
+@click.option(
+    "--target",
+    "target_name",
+    default="reference",
+    show_default=True,
+    help="A target file, or the built-in target 'reference'.",
+)
 @click.option("--regime", default=None, help="Regime: eu-2023 (default) or eu-2019; overrides the target's.")
 @click.option("-k", "keyword", default=None, help="Only cases whose id matches this pytest -k expression.")
 @click.option("--requirement", multiple=True, help="Only cases of this requirement ID (repeatable).")
 @click.option("--family", multiple=True, help="Only suites of this API family (repeatable).")
-@click.option("--report-dir", default="reports", show_default=True, type=click.Path(file_okay=False),
-              help="Where the run folder <UTC timestamp>-<target>/ is created.")
+@click.option(
+    "--report-dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the run folder <UTC timestamp>-<target>/ is created.",
+)
 @click.option("-n", "workers", default=0, type=click.IntRange(min=0), help="Run cases on N worker processes.")
 @click.option("--defect", multiple=True, help="Start the in-process reference bank with this defect (repeatable).")
 @click.option("-v", "--verbose", is_flag=True, help="One line per case.")
 @click.option("--html", is_flag=True, help="Also write report.html (Allure 3 single file; needs Node.js).")
 @click.option("--allow-app", is_flag=True, help="Allow the target file's in-process app: (importing it runs its code).")
-@click.option("--sign-key", type=click.Path(dir_okay=False), default=None,
-              help="Sign the run folder's SHA256SUMS with this Ed25519 private key (PEM; see keygen).")
-@click.option("--sign-key-passphrase-env", metavar="NAME", default=None,
-              help="The environment variable holding the --sign-key passphrase (never on the command line).")
-@click.option("--deadline", type=click.FloatRange(min=1), default=None,
-              help="Seconds the whole run may take; a case that would start later is broken (each exchange has "
-                   "its own total deadline too: the target's timeouts).")
-def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: str | None,
-        requirement: tuple[str, ...], family: tuple[str, ...], report_dir: str, workers: int,
-        defect: tuple[str, ...], verbose: bool, html: bool, allow_app: bool, sign_key: str | None,
-        sign_key_passphrase_env: str | None, deadline: float | None) -> None:
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Sign the run folder's SHA256SUMS with this Ed25519 private key (PEM; see keygen).",
+)
+@click.option(
+    "--sign-key-passphrase-env",
+    metavar="NAME",
+    default=None,
+    help="The environment variable holding the --sign-key passphrase (never on the command line).",
+)
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Seconds the whole run may take; a case that would start later is broken (each exchange has "
+    "its own total deadline too: the target's timeouts).",
+)
+def run(
+    paths: tuple[str, ...],
+    target_name: str,
+    regime: str | None,
+    keyword: str | None,
+    requirement: tuple[str, ...],
+    family: tuple[str, ...],
+    report_dir: str,
+    workers: int,
+    defect: tuple[str, ...],
+    verbose: bool,
+    html: bool,
+    allow_app: bool,
+    sign_key: str | None,
+    sign_key_passphrase_env: str | None,
+    deadline: float | None,
+) -> None:
     """Run conformance suites (default: every bundled suite) against a target."""
     from harness.errors import ConfigError
     from harness.loader import load_suites
@@ -96,10 +136,22 @@ def run(paths: tuple[str, ...], target_name: str, regime: str | None, keyword: s
     if code:
         click.echo(message, err=True)
         sys.exit(code)
-    code = run_pytest(suite_paths, target_name=target_name, regime=regime, keyword=keyword,
-                      requirements=requirement, families=family, report_dir=report_dir, workers=workers,
-                      defects=defect, verbose=verbose, html=html, allow_app=allow_app, signer=signer,
-                      extra=["--harness-deadline", str(deadline)] if deadline else None)
+    code = run_pytest(
+        suite_paths,
+        target_name=target_name,
+        regime=regime,
+        keyword=keyword,
+        requirements=requirement,
+        families=family,
+        report_dir=report_dir,
+        workers=workers,
+        defects=defect,
+        verbose=verbose,
+        html=html,
+        allow_app=allow_app,
+        signer=signer,
+        extra=["--harness-deadline", str(deadline)] if deadline else None,
+    )
     sys.exit(code)
 
 
@@ -123,8 +175,10 @@ def _check_selection(requirements: tuple[str, ...], families: tuple[str, ...]) -
     from harness import openapi
     from harness.catalogue import catalogue
 
-    for option, given, known in (("--requirement", requirements, list(catalogue())),
-                                 ("--family", families, openapi.known_families())):
+    for option, given, known in (
+        ("--requirement", requirements, list(catalogue())),
+        ("--family", families, openapi.known_families()),
+    ):
         for name in given:
             if name not in known:
                 close = difflib.get_close_matches(name, known, n=3)
@@ -132,8 +186,9 @@ def _check_selection(requirements: tuple[str, ...], families: tuple[str, ...]) -
                 _fail(f"{option} {name}: no such {option[2:]}{hint}; expected one of: {', '.join(known)}")
 
 
-def _preflight(target: Any, paths: list[str], requirements: tuple[str, ...], families: tuple[str, ...],
-               defects: list[str]) -> tuple[int, str]:
+def _preflight(
+    target: Any, paths: list[str], requirements: tuple[str, ...], families: tuple[str, ...], defects: list[str]
+) -> tuple[int, str]:
     """Reachability and the facts the selected cases read, before pytest starts: a bank that
     is down, or a fact the target does not map, is one message, not a broken case each."""
     from harness.doctor import preflight
@@ -185,23 +240,51 @@ def _bank_wide(target_name: str, regime: str | None, allow_app: bool) -> bool:
         return False  # the session reports the target's errors
 
 
-def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None, keyword: str | None = None,
-               requirements: tuple[str, ...] = (), families: tuple[str, ...] = (), report_dir: str = "reports",
-               workers: int = 0, defects: tuple[str, ...] = (), verbose: bool = False,
-               allure: bool = True, extra: list[str] | None = None, html: bool = False, allow_app: bool = True,
-               signer: Any = None) -> int:
+def run_pytest(
+    paths: list[str],
+    *,
+    target_name: str,
+    regime: str | None = None,
+    keyword: str | None = None,
+    requirements: tuple[str, ...] = (),
+    families: tuple[str, ...] = (),
+    report_dir: str = "reports",
+    workers: int = 0,
+    defects: tuple[str, ...] = (),
+    verbose: bool = False,
+    allure: bool = True,
+    extra: list[str] | None = None,
+    html: bool = False,
+    allow_app: bool = True,
+    signer: Any = None,
+) -> int:
     """Call pytest on the suites with the harness plugin; returns the harness exit code.
     `allow_app`: the target file's in-process app may be imported (the CLI asks for --allow-app).
     `signer` (harness.signing.load_signer): sign SHA256SUMS once everything else is written."""
 
     from harness.runfolder import create_run_dir
 
-    run_dir = create_run_dir(report_dir, Path(target_name).stem if target_name.endswith((".yaml", ".yml"))
-                             else target_name)
-    args = [*paths, "--target", target_name, "--harness-run-dir", str(run_dir),
-            "--junitxml", str(run_dir / "junit.xml"), "-c", str(Path(__file__).with_name("run.ini")),
-            "--rootdir", str(Path.cwd()), "-p", "no:cacheprovider", "-q" if not verbose else "-v",
-            "--no-header", "-rN"]  # the harness prints its own closing table (harness/terminal.py)
+    run_dir = create_run_dir(
+        report_dir, Path(target_name).stem if target_name.endswith((".yaml", ".yml")) else target_name
+    )
+    args = [
+        *paths,
+        "--target",
+        target_name,
+        "--harness-run-dir",
+        str(run_dir),
+        "--junitxml",
+        str(run_dir / "junit.xml"),
+        "-c",
+        str(Path(__file__).with_name("run.ini")),
+        "--rootdir",
+        str(Path.cwd()),
+        "-p",
+        "no:cacheprovider",
+        "-q" if not verbose else "-v",
+        "--no-header",
+        "-rN",
+    ]  # the harness prints its own closing table (harness/terminal.py)
     if allure:
         args += ["--alluredir", str(run_dir / "allure-results"), "--allure-no-capture"]
     if regime:
@@ -231,8 +314,12 @@ def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None,
         import shutil
 
         shutil.rmtree(run_dir, ignore_errors=True)
-        click.echo("no case matched the selection" if code == 5 else
-                   "pytest refused an option (see the message above); nothing ran", err=True)
+        click.echo(
+            "no case matched the selection"
+            if code == 5
+            else "pytest refused an option (see the message above); nothing ran",
+            err=True,
+        )
         return EXIT_USAGE
     click.echo(f"run folder: {run_dir}")
     if html and allure and code != EXIT_USAGE:
@@ -247,11 +334,13 @@ def run_pytest(paths: list[str], *, target_name: str, regime: str | None = None,
     return code
 
 
-@main.command(epilog="""\b
+@main.command(
+    epilog="""\b
 Exit codes:
   0  the target is wired for the selected suites: a run can start
   2  the target file needs a change (each one is printed with the YAML to add)
-  3  the bank cannot be reached""")
+  3  the bank cannot be reached"""
+)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--target", "target_name", required=True, help="A target file, or a built-in target name.")
 @click.option("--family", multiple=True, help="Only suites of this API family (repeatable).")
@@ -314,9 +403,11 @@ def validate(files: tuple[str, ...]) -> None:
                 click.echo(f"{doc.display}: ok, {doc.data['library']} flow library with {len(flows)} flow(s)")
             else:
                 target = load_target(path)  # never imports app: (a target file is data)
-                click.echo(f"{doc.display}: ok, target {target.name} ({', '.join(target.families)})"
-                           + (f"; app {target.app} not imported" if target.in_process else "")
-                           + (f"; not stated, so: {', '.join(target.defaults)}" if target.defaults else ""))
+                click.echo(
+                    f"{doc.display}: ok, target {target.name} ({', '.join(target.families)})"
+                    + (f"; app {target.app} not imported" if target.in_process else "")
+                    + (f"; not stated, so: {', '.join(target.defaults)}" if target.defaults else "")
+                )
         except ConfigErrors as exc:
             bad += len(exc.errors)
             click.echo(str(exc), err=True)
@@ -355,29 +446,41 @@ def list_cases(paths: tuple[str, ...], by_requirement: bool) -> None:
             click.echo("        cases: " + (", ".join(found) if found else "NO CASE"))
         return
     rows = [("CASE", "FAMILY", "REQUIREMENTS", "NEEDS", "TITLE")]
-    rows += [(case.id, suite.family, " ".join(case.requirements), ",".join(sorted(case.needs)) or "-", case.title)
-             for suite in suites for case in suite.cases]
+    rows += [
+        (case.id, suite.family, " ".join(case.requirements), ",".join(sorted(case.needs)) or "-", case.title)
+        for suite in suites
+        for case in suite.cases
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4])
 
 
-@main.command(epilog="""\b
+@main.command(
+    epilog="""\b
 Exit codes:
   0  every defect caught by a failing case of its own rule, no case failing on the
      compliant bank, every case failing under at least one defect
   1  a gap in the matrix (listed)
-  2  usage error""")
+  2  usage error"""
+)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("-n", "workers", default=0, type=click.IntRange(min=0), help="Worker processes (default: one per core).")
 @click.option("--defect", "only", multiple=True, help="Only these defects (repeatable).")
-@click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False),
-              help="Also write the matrix as JSON.")
-@click.option("--target", "target_name", default="reference", show_default=True,
-              help="An in-process app factory that takes defects: reference, or reference-alt (the second dialect).")
+@click.option(
+    "--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Also write the matrix as JSON."
+)
+@click.option(
+    "--target",
+    "target_name",
+    default="reference",
+    show_default=True,
+    help="An in-process app factory that takes defects: reference, or reference-alt (the second dialect).",
+)
 @click.option("--allow-app", is_flag=True, help="Allow the target file's in-process app: (importing it runs its code).")
-def matrix(paths: tuple[str, ...], workers: int, only: tuple[str, ...], json_out: str | None, target_name: str,
-           allow_app: bool) -> None:
+def matrix(
+    paths: tuple[str, ...], workers: int, only: tuple[str, ...], json_out: str | None, target_name: str, allow_app: bool
+) -> None:
     """The defect matrix: run the suites against the reference bank with each defect alone.
 
     Proves that every conformance case can fail and that every defect is caught by a case
@@ -385,8 +488,16 @@ def matrix(paths: tuple[str, ...], workers: int, only: tuple[str, ...], json_out
     """
     from harness.matrix import main as run_matrix
 
-    sys.exit(run_matrix(_default_paths(paths), workers=workers, only=only, json_out=json_out, target=target_name,
-                        allow_app=allow_app))
+    sys.exit(
+        run_matrix(
+            _default_paths(paths),
+            workers=workers,
+            only=only,
+            json_out=json_out,
+            target=target_name,
+            allow_app=allow_app,
+        )
+    )
 
 
 @main.command()
@@ -403,8 +514,12 @@ def report(run_dir: str) -> None:
 
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--public-key", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Check RUN_DIR/SHA256SUMS.sig with this Ed25519 public key (PEM, the .pub of keygen).")
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Check RUN_DIR/SHA256SUMS.sig with this Ed25519 public key (PEM, the .pub of keygen).",
+)
 def verify(run_dir: str, public_key: str | None) -> None:
     """Recheck RUN_DIR/SHA256SUMS, recount the verdicts from the raw results and compare them
     with summary.json, summary.md and summary.html; with --public-key, check the signature.
@@ -420,8 +535,12 @@ def verify(run_dir: str, public_key: str | None) -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--passphrase-env", metavar="NAME", default=None,
-              help="Encrypt the key with the passphrase held by this environment variable.")
+@click.option(
+    "--passphrase-env",
+    metavar="NAME",
+    default=None,
+    help="Encrypt the key with the passphrase held by this environment variable.",
+)
 def keygen(path: str, passphrase_env: str | None) -> None:
     """Write a new Ed25519 signing key: PATH (private, mode 0600) and PATH.pub (public).
 
@@ -446,9 +565,13 @@ def keygen(path: str, passphrase_env: str | None) -> None:
 @click.option("--defect", multiple=True, help="Inject this named defect (repeatable).")
 @click.option("--regime", default="eu-2023", show_default=True)
 @click.option("--list-defects", is_flag=True, help="Print every defect with its rule, and exit.")
-@click.option("--dialect", type=click.Choice(["reference", "alt"]), default="reference", show_default=True,
-              help="alt: the same rules, every choice the contract leaves open made differently "
-                   "(target reference-alt).")
+@click.option(
+    "--dialect",
+    type=click.Choice(["reference", "alt"]),
+    default="reference",
+    show_default=True,
+    help="alt: the same rules, every choice the contract leaves open made differently (target reference-alt).",
+)
 def serve(host: str, port: int, defect: tuple[str, ...], regime: str, list_defects: bool, dialect: str) -> None:
     """Serve the reference bank over HTTP with uvicorn."""
     from harness.serve import serve as do_serve

@@ -58,8 +58,6 @@ class NoClock:
         return _iso(real_utc_now())
 
 
-
-
 class SandboxClock:
     """SBX-3 over HTTP. The offset is tracked so evidence can show the bank's time without
     a request per step; it is an estimate between moves, exact right after one."""

@@ -70,12 +70,16 @@ class Report:
                 yield "      add to the target file:"
                 for line in c.fix.splitlines():
                     yield f"        {line}"
-        meaning = {EXIT_OK: "a run can start", EXIT_USAGE: "the target file needs the changes above",
-                   EXIT_BROKEN: "the bank cannot be reached"}[self.exit_code]
+        meaning = {
+            EXIT_OK: "a run can start",
+            EXIT_USAGE: "the target file needs the changes above",
+            EXIT_BROKEN: "the bank cannot be reached",
+        }[self.exit_code]
         yield f"doctor: exit {self.exit_code}: {meaning}"
 
 
 # -- what the selected suites need ----------------------------------------------------------
+
 
 def _walk(steps: Iterable[Step], flows: dict[str, Flow], seen: set[str]) -> Iterator[Step]:
     for step in steps:
@@ -108,6 +112,7 @@ def needs_of(suites: list[Suite], target: Target, cases: set[str] | None = None)
 
 # -- probes ------------------------------------------------------------------------------
 
+
 def _signature(response: httpx.Response) -> tuple[int, str]:
     return response.status_code, response.text[:200]
 
@@ -117,15 +122,22 @@ def _reach(client: httpx.Client, target: Target, family: str, report: Report) ->
     try:
         response = client.get(base + _NO_SUCH_PATH if base != "/" else _NO_SUCH_PATH)
     except httpx.HTTPError as exc:
-        report.checks.append(Check(family, UNREACHABLE, f"the bank does not answer at {target.display_url}{base}",
-                                   f"{exc.__class__.__name__}: {exc}"))
+        report.checks.append(
+            Check(
+                family,
+                UNREACHABLE,
+                f"the bank does not answer at {target.display_url}{base}",
+                f"{exc.__class__.__name__}: {exc}",
+            )
+        )
         return None
     report.checks.append(Check(family, OK, f"the bank answers at {target.display_url}{base}"))
     return response
 
 
-def _operations(client: httpx.Client, target: Target, family: str, used: dict[str, str],
-                nowhere: httpx.Response, report: Report) -> None:
+def _operations(
+    client: httpx.Client, target: Target, family: str, used: dict[str, str], nowhere: httpx.Response, report: Report
+) -> None:
     ops = openapi.operations(family)
     for op_id, case_id in sorted(used.items()):
         op = ops[op_id]
@@ -136,20 +148,32 @@ def _operations(client: httpx.Client, target: Target, family: str, used: dict[st
         try:
             response = client.request(method, url)
         except httpx.HTTPError as exc:
-            report.checks.append(Check(family, UNREACHABLE, f"operation {op_id} ({method} {url})",
-                                       f"{exc.__class__.__name__}: {exc}"))
+            report.checks.append(
+                Check(family, UNREACHABLE, f"operation {op_id} ({method} {url})", f"{exc.__class__.__name__}: {exc}")
+            )
             continue
-        gone = response.status_code == 405 or (response.status_code == 404 and
-                                                _signature(response) == _signature(nowhere))
+        gone = response.status_code == 405 or (
+            response.status_code == 404 and _signature(response) == _signature(nowhere)
+        )
         if gone:
-            report.checks.append(Check(
-                family, MISSING, f"operation {op_id}: {method} {url} answers {response.status_code} like a path that "
-                f"does not exist (used by {case_id})",
-                "the suites send it by operationId; tell the harness where this bank serves it",
-                f"families:\n  {family}:\n    operations:\n      {op_id}: {{method: {method}, path: /your/path}}"))
+            report.checks.append(
+                Check(
+                    family,
+                    MISSING,
+                    f"operation {op_id}: {method} {url} answers {response.status_code} like a path that "
+                    f"does not exist (used by {case_id})",
+                    "the suites send it by operationId; tell the harness where this bank serves it",
+                    f"families:\n  {family}:\n    operations:\n      {op_id}: {{method: {method}, path: /your/path}}",
+                )
+            )
         else:
-            report.checks.append(Check(family, OK, f"operation {op_id}: {method} {url} exists "
-                                                   f"({response.status_code} to a probe without credentials)"))
+            report.checks.append(
+                Check(
+                    family,
+                    OK,
+                    f"operation {op_id}: {method} {url} exists ({response.status_code} to a probe without credentials)",
+                )
+            )
 
 
 def _path_params(path: str) -> list[str]:
@@ -158,23 +182,31 @@ def _path_params(path: str) -> list[str]:
     return re.findall(r"{([^}]+)}", path)
 
 
-def _facts(client: httpx.Client, target: Target, family: str, needed: dict[str, str],
-           report: Report) -> dict[str, Any] | None:
+def _facts(
+    client: httpx.Client, target: Target, family: str, needed: dict[str, str], report: Report
+) -> dict[str, Any] | None:
     """Make a PSU and resolve every fact the suites read; None when no PSU could be made."""
     facts = family_facts(family)
     wiring = target.families[family]
     if target.sandbox_for(family) is None:
         users = wiring.test_psus
         if not users:
-            report.checks.append(Check(family, SKIPPED, "no sandbox plane and no test users: cases that need a PSU "
-                                                        "will be not testable"))
+            report.checks.append(
+                Check(family, SKIPPED, "no sandbox plane and no test users: cases that need a PSU will be not testable")
+            )
             return None
         for fact, case_id in sorted(needed.items()):
             missing = [i for i, u in enumerate(users) if fact not in u]
             if missing:
-                report.checks.append(Check(family, MISSING, f"fact {fact} is not listed for test user(s) "
-                                                            f"{', '.join(map(str, missing))} (read by {case_id})",
-                                           fix=f"test_psus:\n  - {fact}: ..."))
+                report.checks.append(
+                    Check(
+                        family,
+                        MISSING,
+                        f"fact {fact} is not listed for test user(s) "
+                        f"{', '.join(map(str, missing))} (read by {case_id})",
+                        fix=f"test_psus:\n  - {fact}: ...",
+                    )
+                )
         return dict(users[0])
     method, url = target.url_for(family, "createSandboxPsu", {})
     try:
@@ -184,10 +216,16 @@ def _facts(client: httpx.Client, target: Target, family: str, needed: dict[str, 
         return None
     body = _json(response)
     if not 200 <= response.status_code < 300 or not isinstance(body, dict):
-        report.checks.append(Check(
-            family, MISSING, f"the sandbox does not make a PSU: {method} {url} answered {response.status_code}",
-            response.text[:300], f"families:\n  {family}:\n    operations:\n      createSandboxPsu: "
-                                 "{method: POST, path: /your/sandbox/psus}\n    # or sandbox: none"))
+        report.checks.append(
+            Check(
+                family,
+                MISSING,
+                f"the sandbox does not make a PSU: {method} {url} answered {response.status_code}",
+                response.text[:300],
+                f"families:\n  {family}:\n    operations:\n      createSandboxPsu: "
+                "{method: POST, path: /your/sandbox/psus}\n    # or sandbox: none",
+            )
+        )
         return None
     report.checks.append(Check(family, OK, f"the sandbox makes a PSU ({method} {url}: {response.status_code})"))
     psu, unresolved = resolve_psu(facts, body, wiring.psu)
@@ -197,8 +235,9 @@ def _facts(client: httpx.Client, target: Target, family: str, needed: dict[str, 
         if top not in wanted:
             continue
         report.checks.append(_suggest(family, facts, item.fact, item.tried, body, needed.get(top, "the clock moves")))
-    if not any(c.family == family and c.status in (MISSING, SUGGESTION) and c.what.startswith("fact")
-               for c in report.checks):
+    if not any(
+        c.family == family and c.status in (MISSING, SUGGESTION) and c.what.startswith("fact") for c in report.checks
+    ):
         report.checks.append(Check(family, OK, f"every fact the suites read resolves ({', '.join(sorted(wanted))})"))
     return psu
 
@@ -218,20 +257,31 @@ def _suggest(family: str, facts: FamilyFacts, fact: str, tried: str, body: Any, 
     else:
         candidates = [(p, v) for p, v in leaves if _kind(v) == spec.type]
         name = top
-    ranked = sorted(candidates, key=lambda pv: -difflib.SequenceMatcher(
-        None, _words(name), _words(pv[0].rsplit("/", 1)[-1])).ratio())
+    ranked = sorted(
+        candidates,
+        key=lambda pv: -difflib.SequenceMatcher(None, _words(name), _words(pv[0].rsplit("/", 1)[-1])).ratio(),
+    )
     fields = ", ".join(p for p, _ in leaves[:25]) + (" ..." if len(leaves) > 25 else "")
     if not ranked:
-        return Check(family, MISSING, f"fact {fact} does not resolve at {tried} (read by {case_id})",
-                     f"the new-PSU answer has: {fields}")
+        return Check(
+            family,
+            MISSING,
+            f"fact {fact} does not resolve at {tried} (read by {case_id})",
+            f"the new-PSU answer has: {fields}",
+        )
     best = ranked[0][0]
     if sub:  # a pointer inside each item: /clients/0/id -> list at /clients, item pointer /id
         at, _, inner = best.partition("/0/")
         fix = f"families:\n  {family}:\n    psu:\n      {top}: {{at: {at}, {sub}: /{inner}}}"
     else:
         fix = f"families:\n  {family}:\n    psu:\n      {top}: {best}"
-    return Check(family, SUGGESTION, f"fact {fact} does not resolve at {tried} (read by {case_id}); likely {best}",
-                 f"the new-PSU answer has: {fields}", fix)
+    return Check(
+        family,
+        SUGGESTION,
+        f"fact {fact} does not resolve at {tried} (read by {case_id}); likely {best}",
+        f"the new-PSU answer has: {fields}",
+        fix,
+    )
 
 
 def _words(name: str) -> str:
@@ -288,24 +338,46 @@ def _flows(ctx: Any, target: Target, family: str, suite: Suite, report: Report) 
             continue
         chosen = target.families[family].flows.get(name, flow)
         here = Location(f"doctor:{family}:{name}")
-        steps = (Step(kind="sandbox", data={"sandbox": "new_psu"}, location=here),
-                 Step(kind="flow", data={"flow": name, "with": dict(flow.probe)}, location=chosen.location,
-                      role="check"))
-        case = Case(id=f"doctor-{family}-{name}", title=f"flow {name} completes", requirements=(), severity="major",
-                    needs=frozenset(), steps=steps, location=here)
-        probe_suite = Suite(path=Path("doctor"), family=family, title="doctor", description="", parameters={},
-                            flows=suite.flows, cases=(case,), sha256="")
+        steps = (
+            Step(kind="sandbox", data={"sandbox": "new_psu"}, location=here),
+            Step(kind="flow", data={"flow": name, "with": dict(flow.probe)}, location=chosen.location, role="check"),
+        )
+        case = Case(
+            id=f"doctor-{family}-{name}",
+            title=f"flow {name} completes",
+            requirements=(),
+            severity="major",
+            needs=frozenset(),
+            steps=steps,
+            location=here,
+        )
+        probe_suite = Suite(
+            path=Path("doctor"),
+            family=family,
+            title="doctor",
+            description="",
+            parameters={},
+            flows=suite.flows,
+            cases=(case,),
+            sha256="",
+        )
         replaced = " (the target's replacement)" if name in target.families[family].flows else ""
         try:
             CaseRun(ctx, probe_suite, case).run()
         except NotTestable as exc:
             report.checks.append(Check(family, SKIPPED, f"flow {name}{replaced}: not testable here", str(exc)))
         except (NonCompliance, TargetFault) as exc:
-            report.checks.append(Check(family, FAILED, f"flow {name}{replaced} does not complete",
-                                       "\n".join(str(exc).splitlines()[:8]),
-                                       f"families:\n  {family}:\n    flows:\n      {name}:\n        steps: [...]  "
-                                       f"# how this bank does it; args {', '.join(flow.args) or 'none'}, "
-                                       f"exports {', '.join(sorted(flow.exports)) or 'none'}"))
+            report.checks.append(
+                Check(
+                    family,
+                    FAILED,
+                    f"flow {name}{replaced} does not complete",
+                    "\n".join(str(exc).splitlines()[:8]),
+                    f"families:\n  {family}:\n    flows:\n      {name}:\n        steps: [...]  "
+                    f"# how this bank does it; args {', '.join(flow.args) or 'none'}, "
+                    f"exports {', '.join(sorted(flow.exports)) or 'none'}",
+                )
+            )
         else:
             report.checks.append(Check(family, OK, f"flow {name}{replaced} completes"))
 
@@ -334,16 +406,29 @@ def _clock(ctx: Any, target: Target, family: str, psu: dict[str, Any] | None, re
     except (TypeError, KeyError, ValueError):
         gap = None
     if moved.status_code >= 300 or gap is None or gap < 60:
-        report.checks.append(Check(family, FAILED, f"the {target.clock} clock does not move and read back (SBX-3)",
-                                   f"advance answered {moved.status_code}; read before {before!r}, after {after!r}"))
+        report.checks.append(
+            Check(
+                family,
+                FAILED,
+                f"the {target.clock} clock does not move and read back (SBX-3)",
+                f"advance answered {moved.status_code}; read before {before!r}, after {after!r}",
+            )
+        )
     else:
         report.checks.append(Check(family, OK, f"the {target.clock} clock moves and reads back (+{gap:.0f} s)"))
 
 
 # -- entry points ----------------------------------------------------------------------------
 
-def diagnose(target: Target, suites: list[Suite], *, deep: bool = True, cases: set[str] | None = None,
-             defects: list[str] | None = None) -> Report:
+
+def diagnose(
+    target: Target,
+    suites: list[Suite],
+    *,
+    deep: bool = True,
+    cases: set[str] | None = None,
+    defects: list[str] | None = None,
+) -> Report:
     """Every check (deep) or only the preflight's: reachability and facts."""
     from harness.clocks import make_clock
     from harness.engine import RunContext
@@ -353,8 +438,13 @@ def diagnose(target: Target, suites: list[Suite], *, deep: bool = True, cases: s
     report = Report(target)
     needs = needs_of(suites, target, cases)
     client = target.build_client(defects)
-    ctx = RunContext(target=target, client=client, clock=make_clock(target.clock), redactor=Redactor(target.secrets),
-                     regime=load_regime(target.regime))
+    ctx = RunContext(
+        target=target,
+        client=client,
+        clock=make_clock(target.clock),
+        redactor=Redactor(target.secrets),
+        regime=load_regime(target.regime),
+    )
     try:
         for family, need in needs.items():
             nowhere = _reach(client, target, family, report)
@@ -365,11 +455,15 @@ def diagnose(target: Target, suites: list[Suite], *, deep: bool = True, cases: s
             psu = _facts(client, target, family, need["facts"], report) if need["psu"] else None
             if deep:
                 suite = next(s for s in suites if s.family == family)
-                unmapped = [c for c in report.checks if c.family == family and c.what.startswith("fact ")
-                            and c.status in (MISSING, SUGGESTION)]
+                unmapped = [
+                    c
+                    for c in report.checks
+                    if c.family == family and c.what.startswith("fact ") and c.status in (MISSING, SUGGESTION)
+                ]
                 if unmapped:  # the flows read those facts: they would fail for the same reason
-                    report.checks.append(Check(family, SKIPPED, "the library flows: not tried until the facts above "
-                                                                "resolve"))
+                    report.checks.append(
+                        Check(family, SKIPPED, "the library flows: not tried until the facts above resolve")
+                    )
                 else:
                     _flows(ctx, target, family, suite, report)
                 _clock(ctx, target, family, psu, report)
@@ -378,8 +472,9 @@ def diagnose(target: Target, suites: list[Suite], *, deep: bool = True, cases: s
     return report
 
 
-def preflight(target: Target, suites: list[Suite], cases: set[str] | None, defects: list[str] | None = None
-              ) -> tuple[int, str]:
+def preflight(
+    target: Target, suites: list[Suite], cases: set[str] | None, defects: list[str] | None = None
+) -> tuple[int, str]:
     """The cheap part of doctor, before a run: (exit code, the one message) or (0, "")."""
     started = time.perf_counter()
     report = diagnose(target, suites, deep=False, cases=cases, defects=defects)

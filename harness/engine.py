@@ -101,10 +101,12 @@ class CaseRun:
         step = self.state.step
         observed = self.sandbox_call(op_id, path_params, body, step=step)
         if not 200 <= observed.status < 300:  # time that did not move must never pass a case
-            raise TargetFault((self._where(step) if step else f"  in case {self.case.id}") +
-                              f"\n  the sandbox did not move the clock (SBX-3): "
-                              f"{self.ctx.redactor.url(observed.request_line or op_id)} answered "
-                              f"{observed.status}, body {self._body_text(observed)}")
+            raise TargetFault(
+                (self._where(step) if step else f"  in case {self.case.id}")
+                + f"\n  the sandbox did not move the clock (SBX-3): "
+                f"{self.ctx.redactor.url(observed.request_line or op_id)} answered "
+                f"{observed.status}, body {self._body_text(observed)}"
+            )
         return observed
 
     def _base_scope(self) -> dict[str, Any]:
@@ -127,8 +129,9 @@ class CaseRun:
             return NonCompliance(finding)
         came_back = f"{observed.status} {self._body_text(observed)}" if observed is not None else "nothing"
         detail = "\n".join(line for line in finding.splitlines()[1:] if not line.startswith("  rule "))
-        return PreconditionNotMet(f"precondition not met: {self.ctx.redactor.text(step.label)} at {step.location}: "
-                                  f"{came_back}\n{detail}")
+        return PreconditionNotMet(
+            f"precondition not met: {self.ctx.redactor.text(step.label)} at {step.location}: {came_back}\n{detail}"
+        )
 
     def _title(self, step: Step, scope: dict[str, Any]) -> str:
         """The step's label; a clock move says by how much, references resolved."""
@@ -139,8 +142,10 @@ class CaseRun:
                 return step.label
             written = step.data["advance"]
             if isinstance(written, list):
-                written = "".join((f" - {str(w)[1:]}" if str(w).startswith("-") else f" + {w}") if i else str(w)
-                                  for i, w in enumerate(written))
+                written = "".join(
+                    (f" - {str(w)[1:]}" if str(w).startswith("-") else f" + {w}") if i else str(w)
+                    for i, w in enumerate(written)
+                )
             written = str(written)
             return f"advance the clock by {format_duration(seconds)} ({written})"
         return step.label
@@ -166,15 +171,18 @@ class CaseRun:
             fact = self._unresolved_fact(str(exc))
             if fact:
                 raise PreconditionNotMet(f"precondition not met: {step.label} at {step.location}: {fact}") from None
-            raise TargetFault(f"{exc} (needed by {step.label} at {step.location}); an earlier answer of the "
-                              "target lacked it") from None
+            raise TargetFault(
+                f"{exc} (needed by {step.label} at {step.location}); an earlier answer of the target lacked it"
+            ) from None
 
     def _unresolved_fact(self, message: str) -> str:
         for name, missing in self.state.unresolved.items():
             for item in missing:
                 if f"${{{name}.{item.fact.split('.')[0]}" in message:
-                    return (f"fact {item.fact} of PSU {name!r} did not resolve in the new-PSU answer (pointer tried: "
-                            f"{item.tried}); map it under psu: in the target file")
+                    return (
+                        f"fact {item.fact} of PSU {name!r} did not resolve in the new-PSU answer (pointer tried: "
+                        f"{item.tried}); map it under psu: in the target file"
+                    )
         return ""
 
     # -- request ------------------------------------------------------------------------
@@ -209,18 +217,37 @@ class CaseRun:
         # ${env:...} values or values an earlier answer minted, both registered already;
         # a suite's literals (a deliberately wrong OTP) are no secrets. Evidence masks
         # secret-named fields of requests by key.
-        observed = self._send(step, method, url, headers=headers, params=_query(query),
-                              data=_form(form) if form is not None else None,
-                              json_body=body, has_json=has_json,
-                              follow=bool(data.get("follow_redirects", False)))
+        observed = self._send(
+            step,
+            method,
+            url,
+            headers=headers,
+            params=_query(query),
+            data=_form(form) if form is not None else None,
+            json_body=body,
+            has_json=has_json,
+            follow=bool(data.get("follow_redirects", False)),
+        )
         if step.expect is not None:
             self._expect(step, step.expect, observed, scope)
         self._capture(step, observed, scope)
         if "as" in data:
             self.state.responses[data["as"]] = observed
 
-    def _send(self, step: Step, method: str, url: str, *, headers: dict[str, str], params: Any, data: Any,
-              json_body: Any, has_json: bool, follow: bool, secrets_of: Any = None) -> Observed:
+    def _send(
+        self,
+        step: Step,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str],
+        params: Any,
+        data: Any,
+        json_body: Any,
+        has_json: bool,
+        follow: bool,
+        secrets_of: Any = None,
+    ) -> Observed:
         """One exchange, recorded as evidence. `secrets_of(body)` names the secrets of an answer
         whose field names redaction by key cannot know (a new PSU's facts), before it is written."""
         client = self.ctx.client
@@ -238,13 +265,15 @@ class CaseRun:
             response = self._send_within_deadline(client, request, follow, started)
         except httpx.TimeoutException as exc:
             detail = f": {exc}" if str(exc) else ""
-            raise TargetFault(self._where(step) + f"\n  the target did not answer in time ({exc.__class__.__name__}"
-                              f"{self.ctx.redactor.text(detail)}): {method} {self.ctx.redactor.url(str(request.url))}"
-                              ) from None
+            raise TargetFault(
+                self._where(step) + f"\n  the target did not answer in time ({exc.__class__.__name__}"
+                f"{self.ctx.redactor.text(detail)}): {method} {self.ctx.redactor.url(str(request.url))}"
+            ) from None
         except httpx.HTTPError as exc:
-            raise TargetFault(self._where(step) + f"\n  cannot reach the target ({exc.__class__.__name__}: "
-                              f"{self.ctx.redactor.text(str(exc))}): {method} {self.ctx.redactor.url(str(request.url))}"
-                              ) from None
+            raise TargetFault(
+                self._where(step) + f"\n  cannot reach the target ({exc.__class__.__name__}: "
+                f"{self.ctx.redactor.text(str(exc))}): {method} {self.ctx.redactor.url(str(request.url))}"
+            ) from None
         elapsed = (_perf() - started) * 1000
         body: Any = jsonpointer.MISSING
         if response.content:
@@ -263,16 +292,26 @@ class CaseRun:
         if location:
             redactor.harvest({k: v[-1] for k, v in parse_qs(urlsplit(location).query).items()})
         if self.ctx.evidence:
-            attach(Exchange(request, response, elapsed, self.ctx.clock.reading(), body), redactor,
-                   name=f"{method} {urlsplit(str(request.url)).path}")
-        observed = Observed(status=response.status_code, headers=response.headers, body=body, text=response.text,
-                            captures={}, responses=self.state.responses)
+            attach(
+                Exchange(request, response, elapsed, self.ctx.clock.reading(), body),
+                redactor,
+                name=f"{method} {urlsplit(str(request.url)).path}",
+            )
+        observed = Observed(
+            status=response.status_code,
+            headers=response.headers,
+            body=body,
+            text=response.text,
+            captures={},
+            responses=self.state.responses,
+        )
         observed.request_line = f"{method} {request.url}"
         self.state.last = observed
         return observed
 
-    def _send_within_deadline(self, client: httpx.Client, request: httpx.Request, follow: bool,
-                              started: float) -> httpx.Response:
+    def _send_within_deadline(
+        self, client: httpx.Client, request: httpx.Request, follow: bool, started: float
+    ) -> httpx.Response:
         """Send, and read the body against one total deadline (the target's `timeouts.total`,
         default connect + read): httpx's read timeout restarts with every chunk, so a bank
         that drips a byte at a time could otherwise hold a case indefinitely."""
@@ -293,8 +332,9 @@ class CaseRun:
                 if size > limit:  # read no further: memory stays bounded whatever the bank sends
                     raise TargetFault(self._too_large(request, size, limit, partial=True))
                 if _perf() - started > deadline:
-                    raise httpx.ReadTimeout(f"the answer was not complete within the total deadline of {deadline:g} s",
-                                            request=request)
+                    raise httpx.ReadTimeout(
+                        f"the answer was not complete within the total deadline of {deadline:g} s", request=request
+                    )
         finally:
             response.close()
         response._content = b"".join(chunks)  # what Response.read() would have set: the body, read once
@@ -304,8 +344,10 @@ class CaseRun:
         step = self.state.step
         where = self._where(step) if step is not None else f"  in case {self.case.id}"
         read = f"more than {limit}" if partial else str(size)
-        return (f"{where}\n  the answer to {request.method} {self.ctx.redactor.url(str(request.url))} is {read} bytes, "
-                f"above the target's max_body_bytes ({limit}); it was not read further")
+        return (
+            f"{where}\n  the answer to {request.method} {self.ctx.redactor.url(str(request.url))} is {read} bytes, "
+            f"above the target's max_body_bytes ({limit}); it was not read further"
+        )
 
     # -- expectations -----------------------------------------------------------------------
     def _mismatches(self, step: Step, exp: Expectation, observed: Observed, scope: dict[str, Any]) -> list[Mismatch]:
@@ -324,8 +366,10 @@ class CaseRun:
         if exp.needs_body and observed.body is jsonpointer.MISSING:
             status_bad = any(m.check == "status" for m in found)
             if not status_bad:
-                raise TargetFault(self._where(step) + "\n  the answer is not JSON, so its content cannot be checked"
-                                  f"\n  came back: {observed.status}\n  body: {self._body_text(observed)}")
+                raise TargetFault(
+                    self._where(step) + "\n  the answer is not JSON, so its content cannot be checked"
+                    f"\n  came back: {observed.status}\n  body: {self._body_text(observed)}"
+                )
             found = [m for m in found if m.check in ("status", "headers")]
             found.append(Mismatch("body", "body", "a JSON document", "a body that is not JSON"))
         return found
@@ -365,15 +409,34 @@ class CaseRun:
     def _capture(self, step: Step, observed: Observed, scope: dict[str, Any]) -> None:
         for name, source in (step.data.get("capture") or {}).items():
             value = self._capture_one(source, observed)
-            if value is jsonpointer.MISSING and observed.body is jsonpointer.MISSING and observed.text.strip() \
-                    and _reads_body(source):  # an answer that does not parse is garbage, not an absent value
-                raise TargetFault(self._where(step) + f"\n  the answer is not JSON, so {name!r} cannot be captured"
-                                  f"\n  sent: {self.ctx.redactor.url(observed.request_line or '?')}"
-                                  f"\n  came back: {observed.status}\n  body: {self._body_text(observed)}")
+            if (
+                value is jsonpointer.MISSING
+                and observed.body is jsonpointer.MISSING
+                and observed.text.strip()
+                and _reads_body(source)
+            ):  # an answer that does not parse is garbage, not an absent value
+                raise TargetFault(
+                    self._where(step) + f"\n  the answer is not JSON, so {name!r} cannot be captured"
+                    f"\n  sent: {self.ctx.redactor.url(observed.request_line or '?')}"
+                    f"\n  came back: {observed.status}\n  body: {self._body_text(observed)}"
+                )
             if value is jsonpointer.MISSING:
-                raise self._not_compliant(self._finding(step, observed, [Mismatch(
-                    "capture", _describe_source(source), f"a value (captured as {name!r})", "nothing (absent)")]),
-                    step, observed)
+                raise self._not_compliant(
+                    self._finding(
+                        step,
+                        observed,
+                        [
+                            Mismatch(
+                                "capture",
+                                _describe_source(source),
+                                f"a value (captured as {name!r})",
+                                "nothing (absent)",
+                            )
+                        ],
+                    ),
+                    step,
+                    observed,
+                )
             self.ctx.redactor.harvest({name: value})
             scope[name] = value
 
@@ -402,8 +465,10 @@ class CaseRun:
             values = parse_qs(urlsplit(url).query, keep_blank_values=True).get(param)
             return values[-1] if values else jsonpointer.MISSING
         if "date" in source:  # the UTC calendar date of a date or timestamp in the body, shifted
-            return _shifted_date(jsonpointer.resolve(observed.body, target.pointer(source["date"])),
-                                 parse_duration(source.get("shift", 0)))
+            return _shifted_date(
+                jsonpointer.resolve(observed.body, target.pointer(source["date"])),
+                parse_duration(source.get("shift", 0)),
+            )
         if "jwt" in source:
             token = jsonpointer.resolve(observed.body, target.pointer(source["jwt"]))
             claims = _jwt_claims(token)
@@ -425,8 +490,11 @@ class CaseRun:
         if self.ctx.evidence:
             import allure
 
-            allure.attach(f"advance by {format_duration(seconds)} ({seconds} s); target clock before: "
-                          f"{self.ctx.clock.reading()}", name="clock", attachment_type=allure.attachment_type.TEXT)
+            allure.attach(
+                f"advance by {format_duration(seconds)} ({seconds} s); target clock before: {self.ctx.clock.reading()}",
+                name="clock",
+                attachment_type=allure.attachment_type.TEXT,
+            )
         self.ctx.clock.advance(seconds, list(self.state.psu_ids))
 
     def flow(self, name: str) -> Flow:
@@ -459,8 +527,10 @@ class CaseRun:
 
         response = self.sandbox_call("createSandboxPsu", {}, None, step=step, secrets_of=secrets_of)
         if not 200 <= response.status < 300 or not isinstance(response.body, dict):
-            raise PreconditionNotMet(f"precondition not met: {step.label} at {step.location}: the sandbox did not "
-                                     f"create a PSU (SBX-1): {response.status} {self._body_text(response)}")
+            raise PreconditionNotMet(
+                f"precondition not met: {step.label} at {step.location}: the sandbox did not "
+                f"create a PSU (SBX-1): {response.status} {self._body_text(response)}"
+            )
         psu, missing = resolved[0]
         scope[name] = psu
         self.state.unresolved[name] = missing
@@ -468,35 +538,58 @@ class CaseRun:
             raise PreconditionNotMet(
                 f"precondition not met: {step.label} at {step.location}: the new-PSU answer gives no psu_id "
                 f"(pointer tried: {self.wiring.psu.get('psu_id', facts.facts['psu_id'].default)}), so its clock "
-                f"cannot be moved; map psu_id under psu: in the target file. Answer: {self._body_text(response)}")
+                f"cannot be moved; map psu_id under psu: in the target file. Answer: {self._body_text(response)}"
+            )
         self.state.psu_ids.append(str(psu.get("psu_id", response.body.get("psuId", ""))))
 
     def _take_test_user(self, step: Step, scope: dict[str, Any], name: str) -> None:
         users = self.wiring.test_psus
         if self.state.test_users >= len(users):
-            raise NotTestable(f"the case needs {self.state.test_users + 1} PSUs, and target {self.ctx.target.name!r} "
-                              f"lists {len(users)} fixed test user(s)")
+            raise NotTestable(
+                f"the case needs {self.state.test_users + 1} PSUs, and target {self.ctx.target.name!r} "
+                f"lists {len(users)} fixed test user(s)"
+            )
         user = dict(users[self.state.test_users])
         self.state.test_users += 1
         self._register_secrets(family_facts(self.suite.family), user)
         scope[name] = user
-        self.state.unresolved[name] = [Unresolved(f, "(not listed for this test user)")
-                                       for f in family_facts(self.suite.family).facts if f not in user]
+        self.state.unresolved[name] = [
+            Unresolved(f, "(not listed for this test user)")
+            for f in family_facts(self.suite.family).facts
+            if f not in user
+        ]
 
     def _register_secrets(self, facts: Any, psu: dict[str, Any]) -> None:
         for secret in _fact_secrets(facts, psu):
             self.ctx.redactor.register(secret)
 
-    def sandbox_call(self, op_id: str, path_params: dict[str, Any], body: Any, step: Step | None = None,
-                     params: dict[str, Any] | None = None, secrets_of: Any = None) -> Observed:
+    def sandbox_call(
+        self,
+        op_id: str,
+        path_params: dict[str, Any],
+        body: Any,
+        step: Step | None = None,
+        params: dict[str, Any] | None = None,
+        secrets_of: Any = None,
+    ) -> Observed:
         """One request to the sandbox control plane (new PSU, clock, inbox), recorded as evidence."""
         target = self.ctx.target
         if target.sandbox_for(self.suite.family) is None:
             raise NotTestable(f"the case needs the sandbox control plane, and target {target.name!r} has none")
         method, url = target.url_for(self.suite.family, op_id, path_params)
         here = step or Step(kind="request", data={"request": op_id}, location=self.case.location)
-        return self._send(here, method, url, headers=dict(target.headers), params=params, data=None,
-                          json_body=body, has_json=body is not None, follow=False, secrets_of=secrets_of)
+        return self._send(
+            here,
+            method,
+            url,
+            headers=dict(target.headers),
+            params=params,
+            data=None,
+            json_body=body,
+            has_json=body is not None,
+            follow=False,
+            secrets_of=secrets_of,
+        )
 
     def _do_otp(self, step: Step, scope: dict[str, Any], _: str | None = None) -> None:
         spec = self._resolve(step.data["otp"], scope, step)
@@ -511,13 +604,26 @@ class CaseRun:
             observed = self.sandbox_call("listSandboxMessages", {}, None, step=step, params={"to": to})
             messages = observed.body.get("messages") if isinstance(observed.body, dict) else None
             if observed.status != 200 or not isinstance(messages, list):
-                raise TargetFault(self._where(step) + f"\n  the sandbox inbox (SBX-2) did not answer a message list: "
-                                  f"status {observed.status}, body {self._body_text(observed)}")
+                raise TargetFault(
+                    self._where(step) + f"\n  the sandbox inbox (SBX-2) did not answer a message list: "
+                    f"status {observed.status}, body {self._body_text(observed)}"
+                )
             matching = [m for m in messages if isinstance(m, dict) and (channel is None or m.get("channel") == channel)]
             if not matching:
-                raise self._not_compliant(self._finding(step, observed, [Mismatch(
-                    "otp", f"inbox of {to}", f"an OTP{' by ' + channel if channel else ''}", "no message")],
-                    headline=f"{self.case.id}: the bank sent no OTP where the flow needs one"), step, observed)
+                raise self._not_compliant(
+                    self._finding(
+                        step,
+                        observed,
+                        [
+                            Mismatch(
+                                "otp", f"inbox of {to}", f"an OTP{' by ' + channel if channel else ''}", "no message"
+                            )
+                        ],
+                        headline=f"{self.case.id}: the bank sent no OTP where the flow needs one",
+                    ),
+                    step,
+                    observed,
+                )
             code = str(matching[-1].get("code"))
             sent = [str(m.get("code")) for m in matching]
         else:
@@ -564,9 +670,23 @@ class CaseRun:
                 raise TargetFault(f"poll at {step.location} has no request step to observe")
             seen.append(f"{last.status} {self._body_text(last)[:80]}")
             if step.halt is not None and not self._mismatches(step, step.halt, last, scope):
-                raise self._not_compliant(self._finding(step, last, [Mismatch(
-                    "poll", "halt", "the until condition before the halt condition", f"halt at attempt {attempt}")],
-                    headline=f"{self.case.id}: polling reached its halt condition"), step, last)
+                raise self._not_compliant(
+                    self._finding(
+                        step,
+                        last,
+                        [
+                            Mismatch(
+                                "poll",
+                                "halt",
+                                "the until condition before the halt condition",
+                                f"halt at attempt {attempt}",
+                            )
+                        ],
+                        headline=f"{self.case.id}: polling reached its halt condition",
+                    ),
+                    step,
+                    last,
+                )
             assert step.until is not None, "a poll step has an until (the loader and the suite schema require it)"
             if not self._mismatches(step, step.until, last, scope):
                 return
@@ -575,9 +695,22 @@ class CaseRun:
         history = "; ".join(seen[-5:])
         last = self.state.last
         assert last is not None, "attempts >= 1 (the suite schema's minimum), and each attempt observed a response"
-        raise self._not_compliant(self._finding(step, last, [Mismatch(
-            "poll", "until", f"the until condition within {attempts} attempts", f"never met (last: {history})")]),
-            step, last)
+        raise self._not_compliant(
+            self._finding(
+                step,
+                last,
+                [
+                    Mismatch(
+                        "poll",
+                        "until",
+                        f"the until condition within {attempts} attempts",
+                        f"never met (last: {history})",
+                    )
+                ],
+            ),
+            step,
+            last,
+        )
 
 
 def _fact_secrets(facts: Any, psu: dict[str, Any]) -> list[str]:
@@ -585,7 +718,7 @@ def _fact_secrets(facts: Any, psu: dict[str, Any]) -> list[str]:
     out = []
     for fact, sub in facts.secret_paths():
         value = psu.get(fact)
-        for item in (value if isinstance(value, list) else [value]):
+        for item in value if isinstance(value, list) else [value]:
             secret = item.get(sub) if sub and isinstance(item, dict) else (None if sub else item)
             if isinstance(secret, (str, int)) and not isinstance(secret, bool) and str(secret):
                 out.append(str(secret))
@@ -600,10 +733,10 @@ def wrong_code(latest: str, sent: list[str]) -> str:
 
     taken = set(sent) | {latest}
     width = len(latest) if latest.isdigit() and latest else 6
-    if len(taken) >= 10 ** width:
+    if len(taken) >= 10**width:
         raise TargetFault("every code of the OTP's form was sent: no wrong code exists")
     while True:
-        candidate = f"{secrets.randbelow(10 ** width):0{width}d}"
+        candidate = f"{secrets.randbelow(10**width):0{width}d}"
         if candidate not in taken:
             return candidate
 
@@ -612,8 +745,10 @@ def _query(query: Any) -> Any:
     if not query:
         return None
     # a list is a repeated parameter (k=a&k=b), an object travels as JSON text
-    return {k: ([_scalar(i) for i in v] if isinstance(v, list) else json.dumps(v) if isinstance(v, dict)
-                else _scalar(v)) for k, v in query.items()}
+    return {
+        k: ([_scalar(i) for i in v] if isinstance(v, list) else json.dumps(v) if isinstance(v, dict) else _scalar(v))
+        for k, v in query.items()
+    }
 
 
 def _form(form: Any) -> Any:

@@ -57,8 +57,10 @@ class FamilyFacts:
             return None  # the whole PSU (passed to a flow)
         fact = self.facts.get(parts[0])
         if fact is None:
-            return (f"{parts[0]!r} is not a fact of a {self.family} PSU; expected one of: "
-                    f"{', '.join(self.facts)} (specs/facts/{self.family}.yaml)")
+            return (
+                f"{parts[0]!r} is not a fact of a {self.family} PSU; expected one of: "
+                f"{', '.join(self.facts)} (specs/facts/{self.family}.yaml)"
+            )
         rest = parts[1:]
         if not rest:
             return None
@@ -71,8 +73,7 @@ class FamilyFacts:
         if not fact.items:
             return f"the items of fact {fact.name!r} are {fact.item_type or 'scalars'}, they have no {rest[1]!r}"
         if rest[1] not in fact.items:
-            return (f"{rest[1]!r} is not a fact of an item of {fact.name!r}; expected one of: "
-                    f"{', '.join(fact.items)}")
+            return f"{rest[1]!r} is not a fact of an item of {fact.name!r}; expected one of: {', '.join(fact.items)}"
         if len(rest) > 2:
             return f"{fact.name}.N.{rest[1]} is a scalar, it has no {rest[2]!r}"
         return None
@@ -91,8 +92,12 @@ def _fact(name: str, raw: Mapping[str, Any]) -> Fact:
     items_raw = raw.get("items") or {}
     scalar_items = "type" in items_raw and not isinstance(items_raw.get("type"), dict)
     return Fact(
-        name=name, type=raw["type"], meaning=raw.get("meaning", ""), default=raw.get("default", ""),
-        secret=bool(raw.get("secret", False)), min=int(raw.get("min", 0)),
+        name=name,
+        type=raw["type"],
+        meaning=raw.get("meaning", ""),
+        default=raw.get("default", ""),
+        secret=bool(raw.get("secret", False)),
+        min=int(raw.get("min", 0)),
         items={} if scalar_items else {k: _fact(k, v) for k, v in items_raw.items()},
         item_type=items_raw.get("type", "") if scalar_items else "",
     )
@@ -109,11 +114,16 @@ def family_facts(family: str) -> FamilyFacts:
     if errors:
         raise ConfigErrors(errors)
     data = doc.data
-    return FamilyFacts(family=family, facts={k: _fact(k, v) for k, v in data["facts"].items()},
-                       data=dict(data.get("data") or {}), source=doc.display)
+    return FamilyFacts(
+        family=family,
+        facts={k: _fact(k, v) for k, v in data["facts"].items()},
+        data=dict(data.get("data") or {}),
+        source=doc.display,
+    )
 
 
 # -- resolving a PSU -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Unresolved:
@@ -145,8 +155,9 @@ def resolve_psu(facts: FamilyFacts, answer: Any, mapping: Mapping[str, Any]) -> 
                     value = _read(entry, where)
                     if value is jsonpointer.MISSING:
                         if i == 0:
-                            shown = f"{at}/{i}{where}" if isinstance(where, str) and where.startswith("/") \
-                                else str(where)
+                            shown = (
+                                f"{at}/{i}{where}" if isinstance(where, str) and where.startswith("/") else str(where)
+                            )
                             missing.append(Unresolved(f"{fact.name}.{sub.name}", shown))
                         continue
                     item[sub.name] = value

@@ -26,8 +26,10 @@ _NOT_ARTIFACTS = frozenset({SUMS_FILE, SIG_FILE, SIGNER_FILE})
 are made from the checksums and so are not listed in them."""
 _B64_LITERAL = re.compile(rb"[A-Za-z0-9+/]{16,}={0,2}")
 _DATA_URL = re.compile(rb"data:[\w.+/-]+;base64,")
-_APP_DATA_URL = re.compile(rb"data:(?:text/javascript|text/css|application/javascript|font/|image/|application/font)"
-                           rb"[\w.+/-]*;base64,$")
+_APP_DATA_URL = re.compile(
+    rb"data:(?:text/javascript|text/css|application/javascript|font/|image/|application/font)"
+    rb"[\w.+/-]*;base64,$"
+)
 MIN_DISTINCT = 4
 """A value of fewer distinct characters (`000000`, a deliberately wrong OTP) is no secret
 to look for: it cannot be told apart from ordinary data (`#000000`)."""
@@ -46,11 +48,11 @@ def remembered_secrets(run_dir: Path) -> frozenset[str]:
 
 # -- checksums ------------------------------------------------------------------------------
 
+
 def artifacts(run_dir: Path) -> list[Path]:
     """Every file of the run folder except SHA256SUMS and its signature files, sorted by relative path."""
     run_dir = Path(run_dir)
-    files = [p for p in run_dir.rglob("*")
-             if p.is_file() and p.relative_to(run_dir).as_posix() not in _NOT_ARTIFACTS]
+    files = [p for p in run_dir.rglob("*") if p.is_file() and p.relative_to(run_dir).as_posix() not in _NOT_ARTIFACTS]
     return sorted(files, key=lambda p: p.relative_to(run_dir).as_posix())
 
 
@@ -121,6 +123,7 @@ def check_sums(run_dir: Path) -> list[str]:
 
 # -- the redaction canary -------------------------------------------------------------------
 
+
 def _needles(secrets: Iterable[str]) -> list[bytes]:
     out: set[bytes] = set()
     for value in secrets:
@@ -160,8 +163,11 @@ class _Matcher:
         self.keyed: dict[bytes, list[re.Pattern[bytes]]] = {}
         self.loose: list[re.Pattern[bytes]] = []
         for needle in needles:
-            pattern = re.compile((rb"(?<![A-Za-z0-9])" if needle[0] in _ALNUM else b"") + re.escape(needle)
-                                 + (rb"(?![A-Za-z0-9])" if needle[-1] in _ALNUM else b""))
+            pattern = re.compile(
+                (rb"(?<![A-Za-z0-9])" if needle[0] in _ALNUM else b"")
+                + re.escape(needle)
+                + (rb"(?![A-Za-z0-9])" if needle[-1] in _ALNUM else b"")
+            )
             key = max(_ALNUM_RUN.findall(needle), key=len, default=b"")
             if len(key) >= 3:
                 self.keyed.setdefault(key, []).append(pattern)
@@ -205,6 +211,8 @@ def leaks(run_dir: Path, secrets: Iterable[str], files: Iterable[Path] | None = 
 
 def canary_message(hits: list[str], run_dir: Path) -> str:
     names = "\n".join(f"  {Path(run_dir) / rel}" for rel in hits)
-    return (f"redaction canary: a registered secret value was found in {len(hits)} file(s) of the run folder "
-            f"(the value is not shown):\n{names}\n"
-            "Do not share this folder; the run fails with exit code 3.")
+    return (
+        f"redaction canary: a registered secret value was found in {len(hits)} file(s) of the run folder "
+        f"(the value is not shown):\n{names}\n"
+        "Do not share this folder; the run fails with exit code 3."
+    )

@@ -124,10 +124,16 @@ def build_suite(doc: Document) -> Suite:
     data = doc.data
     family = data["family"]
     if family not in openapi.known_families():
-        raise ConfigErrors([doc.error(
-            f"unknown family {family!r}; expected one of: {', '.join(openapi.known_families())}", ("family",))])
-    ctx = _Context(doc=doc, family=family, operations=openapi.operations(family), flows=dict(library(family)),
-                   errors=[])
+        raise ConfigErrors(
+            [
+                doc.error(
+                    f"unknown family {family!r}; expected one of: {', '.join(openapi.known_families())}", ("family",)
+                )
+            ]
+        )
+    ctx = _Context(
+        doc=doc, family=family, operations=openapi.operations(family), flows=dict(library(family)), errors=[]
+    )
     for name, raw_flow in (data.get("flows") or {}).items():
         # a suite's own flow of a library flow's name shadows it in this suite (and a target's
         # replacement of the library flow does not reach it); the bundled suites shadow none
@@ -137,15 +143,23 @@ def build_suite(doc: Document) -> Suite:
     for index, raw_case in enumerate(data["cases"]):
         key_path = ("cases", index)
         if raw_case["id"] in seen:
-            ctx.error(f"duplicate case id {raw_case['id']!r}; expected each id once "
-                      f"(first at line {doc.location(seen[raw_case['id']]).line})", key_path + ("id",))
+            ctx.error(
+                f"duplicate case id {raw_case['id']!r}; expected each id once "
+                f"(first at line {doc.location(seen[raw_case['id']]).line})",
+                key_path + ("id",),
+            )
         seen[raw_case["id"]] = key_path
         cases.append(_build_case(ctx, raw_case, key_path))
     if ctx.errors:
         raise ConfigErrors(ctx.errors)
     return Suite(
-        path=path, family=family, title=data["title"], description=data.get("description", ""),
-        parameters=data.get("parameters") or {}, flows=ctx.flows, cases=tuple(cases),
+        path=path,
+        family=family,
+        title=data["title"],
+        description=data.get("description", ""),
+        parameters=data.get("parameters") or {},
+        flows=ctx.flows,
+        cases=tuple(cases),
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
     )
 
@@ -169,12 +183,17 @@ def suite_files(paths: Iterable[str | Path]) -> list[Path]:
                 if full.is_symlink():
                     real = full.resolve()
                     if real != root and root not in real.parents:
-                        raise ConfigError(f"symlink {full} leads out of the suite folder {p} (to {real}); expected "
-                                          "the suites themselves, or a link inside the folder", Location(str(full)))
+                        raise ConfigError(
+                            f"symlink {full} leads out of the suite folder {p} (to {real}); expected "
+                            "the suites themselves, or a link inside the folder",
+                            Location(str(full)),
+                        )
                     here_real = Path(here).resolve()
                     if real.is_dir() and (real == here_real or real in here_real.parents):
-                        raise ConfigError(f"symlink {full} loops back to {real}; expected no link to a folder above "
-                                          "it", Location(str(full)))
+                        raise ConfigError(
+                            f"symlink {full} loops back to {real}; expected no link to a folder above it",
+                            Location(str(full)),
+                        )
             found += [Path(here) / f for f in files if f.endswith((".yaml", ".yml"))]
         out.extend(sorted(found))
     return out
@@ -198,9 +217,12 @@ def load_suites(paths: Iterable[str | Path]) -> list[Suite]:
     for suite in suites:
         for case in suite.cases:
             if case.id in first:
-                errors.append(ConfigError(
-                    f"case id {case.id!r} is used twice; expected unique ids (also at {first[case.id].location})",
-                    case.location))
+                errors.append(
+                    ConfigError(
+                        f"case id {case.id!r} is used twice; expected unique ids (also at {first[case.id].location})",
+                        case.location,
+                    )
+                )
             first.setdefault(case.id, case)
     if errors:
         raise ConfigErrors(errors)
@@ -238,16 +260,26 @@ def load_library_file(path: Path) -> dict[str, Flow]:
         raise ConfigErrors(errors)
     family = doc.data["library"]
     if family not in openapi.known_families():
-        raise ConfigErrors([doc.error(
-            f"unknown family {family!r}; expected one of: {', '.join(openapi.known_families())}", ("library",))])
+        raise ConfigErrors(
+            [
+                doc.error(
+                    f"unknown family {family!r}; expected one of: {', '.join(openapi.known_families())}", ("library",)
+                )
+            ]
+        )
     ctx = _Context(doc=doc, family=family, operations=openapi.operations(family), flows={}, errors=[])
     for name, raw_flow in doc.data["flows"].items():
         if "exports" not in raw_flow:
-            ctx.error(f"library flow {name!r} declares no exports; expected exports: [NAMES] (what a caller may "
-                      "read, and what a target's replacement must define; [] for none)", ("flows", name))
+            ctx.error(
+                f"library flow {name!r} declares no exports; expected exports: [NAMES] (what a caller may "
+                "read, and what a target's replacement must define; [] for none)",
+                ("flows", name),
+            )
         if "args" in raw_flow and not isinstance(raw_flow["args"], dict):
-            ctx.error(f"library flow {name!r} lists its args untyped; expected args: {{NAME: psu | value}}",
-                      ("flows", name, "args"))
+            ctx.error(
+                f"library flow {name!r} lists its args untyped; expected args: {{NAME: psu | value}}",
+                ("flows", name, "args"),
+            )
         ctx.flows[name] = _build_flow(ctx, name, raw_flow, lib=family)
     if ctx.errors:
         raise ConfigErrors(ctx.errors)
@@ -260,19 +292,35 @@ def replacement_flow(doc: Document, family: str, name: str, raw: dict, key_path:
     flows = library(family)
     original = flows.get(name)
     if original is None:
-        raise ConfigErrors([doc.error(
-            f"the {family} flow library has no flow {name!r} to replace; expected one of: "
-            f"{', '.join(flows) or 'none'} ({_library_path(family)})", key_path)])
+        raise ConfigErrors(
+            [
+                doc.error(
+                    f"the {family} flow library has no flow {name!r} to replace; expected one of: "
+                    f"{', '.join(flows) or 'none'} ({_library_path(family)})",
+                    key_path,
+                )
+            ]
+        )
     if "args" in raw or "exports" in raw:
-        raise ConfigErrors([doc.error(
-            f"a replacement takes the library flow's args ({', '.join(original.args) or 'none'}) and exports "
-            f"({', '.join(sorted(original.exports)) or 'none'}); expected only steps (and a description)",
-            key_path + (("args",) if "args" in raw else ("exports",)))])
+        raise ConfigErrors(
+            [
+                doc.error(
+                    f"a replacement takes the library flow's args ({', '.join(original.args) or 'none'}) and exports "
+                    f"({', '.join(sorted(original.exports)) or 'none'}); expected only steps (and a description)",
+                    key_path + (("args",) if "args" in raw else ("exports",)),
+                )
+            ]
+        )
     problems = validate_part(doc, key_path, SUITE_SCHEMA, "flow")
     if problems:
         raise ConfigErrors(problems)
-    ctx = _Context(doc=doc, family=family, operations=openapi.operations(family),
-                   flows={k: v for k, v in flows.items() if k != name}, errors=[])
+    ctx = _Context(
+        doc=doc,
+        family=family,
+        operations=openapi.operations(family),
+        flows={k: v for k, v in flows.items() if k != name},
+        errors=[],
+    )
     flow = _build_flow(ctx, name, raw, key_path=key_path, like=original)
     if ctx.errors:
         raise ConfigErrors(ctx.errors)
@@ -281,13 +329,24 @@ def replacement_flow(doc: Document, family: str, name: str, raw: dict, key_path:
 
 # -- flows and cases -------------------------------------------------------------------
 
-def _build_flow(ctx: _Context, name: str, raw: dict, *, key_path: tuple[Any, ...] | None = None,
-                lib: str = "", like: Flow | None = None) -> Flow:
+
+def _build_flow(
+    ctx: _Context,
+    name: str,
+    raw: dict,
+    *,
+    key_path: tuple[Any, ...] | None = None,
+    lib: str = "",
+    like: Flow | None = None,
+) -> Flow:
     """A flow of a suite, of a library (`lib`), or a target's replacement of library flow `like`."""
     key_path = key_path or ("flows", name)
     raw_args = raw.get("args") or ()
-    arg_types = dict(like.arg_types) if like is not None else (
-        dict(raw_args) if isinstance(raw_args, dict) else {a: "value" for a in raw_args})
+    arg_types = (
+        dict(like.arg_types)
+        if like is not None
+        else (dict(raw_args) if isinstance(raw_args, dict) else {a: "value" for a in raw_args})
+    )
     ctx.defined = {"regime", "params", "args"}
     ctx.moves_time = False
     ctx.psu_vars, ctx.facts = set(), set()
@@ -299,22 +358,37 @@ def _build_flow(ctx: _Context, name: str, raw: dict, *, key_path: tuple[Any, ...
         missing = sorted(declared - defined)
         if missing:
             whose = f"library flow {name!r} declares" if like is not None else "it declares"
-            ctx.error(f"flow {name!r} does not define {', '.join(missing)}, which {whose} as exports; expected a "
-                      f"capture or step that defines {'it' if len(missing) == 1 else 'each'} "
-                      f"(defined: {', '.join(sorted(defined)) or 'nothing'})", key_path + ("steps",))
+            ctx.error(
+                f"flow {name!r} does not define {', '.join(missing)}, which {whose} as exports; expected a "
+                f"capture or step that defines {'it' if len(missing) == 1 else 'each'} "
+                f"(defined: {', '.join(sorted(defined)) or 'nothing'})",
+                key_path + ("steps",),
+            )
     exports = declared if declared is not None else defined
-    return Flow(name=name, args=tuple(arg_types), steps=steps, location=ctx.doc.location(key_path), exports=exports,
-                arg_types=arg_types, facts=frozenset(ctx.facts), psu_exports=frozenset(exports & ctx.psu_vars),
-                library=lib or (like.library if like is not None else ""), declared_exports=declared is not None,
-                probe=like.probe if like is not None else (raw.get("probe") or {}))
+    return Flow(
+        name=name,
+        args=tuple(arg_types),
+        steps=steps,
+        location=ctx.doc.location(key_path),
+        exports=exports,
+        arg_types=arg_types,
+        facts=frozenset(ctx.facts),
+        psu_exports=frozenset(exports & ctx.psu_vars),
+        library=lib or (like.library if like is not None else ""),
+        declared_exports=declared is not None,
+        probe=like.probe if like is not None else (raw.get("probe") or {}),
+    )
 
 
 def _build_case(ctx: _Context, raw: dict, key_path: tuple[Any, ...]) -> Case:
     known = catalogue()
     for i, rid in enumerate(raw["requirements"]):
         if rid not in known:
-            ctx.error(f"unknown requirement ID {rid!r}; expected an ID of specs/requirements.yaml "
-                      f"(e.g. {', '.join(list(known)[:4])}, ...)", key_path + ("requirements", i))
+            ctx.error(
+                f"unknown requirement ID {rid!r}; expected an ID of specs/requirements.yaml "
+                f"(e.g. {', '.join(list(known)[:4])}, ...)",
+                key_path + ("requirements", i),
+            )
     ctx.defined = {"regime", "params"}
     ctx.moves_time = False
     ctx.needs = set()
@@ -326,17 +400,31 @@ def _build_case(ctx: _Context, raw: dict, key_path: tuple[Any, ...]) -> Case:
         needs.discard("new_psu")
         needs.add("fresh_psu" if psu == "fresh" else "psu")
     if psu == "any" and ctx.moves_time:
-        ctx.error("a case that moves the clock changes its PSUs' time and cannot share a fixed test user; "
-                  "expected psu: fresh (the default)", key_path + ("psu",))
+        ctx.error(
+            "a case that moves the clock changes its PSUs' time and cannot share a fixed test user; "
+            "expected psu: fresh (the default)",
+            key_path + ("psu",),
+        )
     if not _has_check(steps, None, ctx.flows):
-        ctx.error(f"case {raw['id']!r} has no check: every step is a precondition (role setup) or expects nothing; "
-                  "expected at least one request with expect: (or capture:) that checks its requirements (role check, "
-                  "the default of a request step)", key_path + ("steps",))
+        ctx.error(
+            f"case {raw['id']!r} has no check: every step is a precondition (role setup) or expects nothing; "
+            "expected at least one request with expect: (or capture:) that checks its requirements (role check, "
+            "the default of a request step)",
+            key_path + ("steps",),
+        )
     return Case(
-        id=raw["id"], title=raw["title"], requirements=tuple(raw["requirements"]), severity=raw["severity"],
-        needs=frozenset(needs), steps=steps,
-        location=ctx.doc.location(key_path), description=raw.get("description", ""),
-        tags=tuple(raw.get("tags") or ()), moves_time=ctx.moves_time, facts=frozenset(ctx.facts), psu=psu,
+        id=raw["id"],
+        title=raw["title"],
+        requirements=tuple(raw["requirements"]),
+        severity=raw["severity"],
+        needs=frozenset(needs),
+        steps=steps,
+        location=ctx.doc.location(key_path),
+        description=raw.get("description", ""),
+        tags=tuple(raw.get("tags") or ()),
+        moves_time=ctx.moves_time,
+        facts=frozenset(ctx.facts),
+        psu=psu,
     )
 
 
@@ -344,8 +432,9 @@ def _has_check(steps: tuple[Step, ...], inherited: str | None, flows: dict[str, 
     """Whether running these steps checks anything (an expectation in role check)."""
     for step in steps:
         role = step.role_of(inherited)
-        checks = step.kind in ("poll", "otp") or (step.kind == "request" and (step.expect is not None or
-                                                                       bool(step.data.get("capture"))))
+        checks = step.kind in ("poll", "otp") or (
+            step.kind == "request" and (step.expect is not None or bool(step.data.get("capture")))
+        )
         if role == CHECK and checks:
             return True
         inner = flows[step.data["flow"]].steps if step.kind == "flow" and step.data.get("flow") in flows else step.steps
@@ -372,8 +461,9 @@ def _build_step(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[s
     if kind != "request":
         stray = [k for k in _REQUEST_ONLY if k in raw]
         if stray:
-            ctx.error(f"{', '.join(stray)} only belong to a request step; this is a {kind} step",
-                      key_path + (stray[0],))
+            ctx.error(
+                f"{', '.join(stray)} only belong to a request step; this is a {kind} step", key_path + (stray[0],)
+            )
     _check_references(ctx, raw, key_path, args)
     if kind == "request":
         step = _build_request(ctx, raw, key_path, location, args)
@@ -396,13 +486,23 @@ def _build_step(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[s
     elif kind == "repeat":
         body = raw["repeat"]
         if isinstance(body["times"], int) and not isinstance(body["times"], bool) and body["times"] > MAX_REPEAT:
-            ctx.error(f"repeat times {body['times']} is more than {MAX_REPEAT}; expected at most {MAX_REPEAT} "
-                      "(each repetition writes evidence)", key_path + ("repeat", "times"))
+            ctx.error(
+                f"repeat times {body['times']} is more than {MAX_REPEAT}; expected at most {MAX_REPEAT} "
+                "(each repetition writes evidence)",
+                key_path + ("repeat", "times"),
+            )
         for item in body["times"] if isinstance(body["times"], list) else [body["times"]]:
-            if isinstance(item, bool) or not isinstance(item, (int, str)) or \
-                    isinstance(item, str) and parse_reference(item) is None:
-                ctx.error(f"repeat times {body['times']!r} must be a whole number, a ${{...}} reference, or a "
-                          "list of them summed", key_path + ("repeat", "times"))
+            if (
+                isinstance(item, bool)
+                or not isinstance(item, (int, str))
+                or isinstance(item, str)
+                and parse_reference(item) is None
+            ):
+                ctx.error(
+                    f"repeat times {body['times']!r} must be a whole number, a ${{...}} reference, or a "
+                    "list of them summed",
+                    key_path + ("repeat", "times"),
+                )
                 break
         if "index" in body:
             ctx.defined.add(body["index"])
@@ -411,8 +511,10 @@ def _build_step(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[s
     else:
         body = raw["poll"]
         if int(body.get("attempts", 10)) > MAX_POLL:
-            ctx.error(f"poll attempts {body['attempts']} is more than {MAX_POLL}; expected at most {MAX_POLL}",
-                      key_path + ("poll", "attempts"))
+            ctx.error(
+                f"poll attempts {body['attempts']} is more than {MAX_POLL}; expected at most {MAX_POLL}",
+                key_path + ("poll", "attempts"),
+            )
         if "interval" in body:
             _check_advance(ctx, body["interval"], key_path + ("poll", "interval"))
         steps = _build_steps(ctx, body["steps"], key_path + ("poll", "steps"), args)
@@ -431,8 +533,11 @@ def _build_request(ctx: _Context, raw: dict, key_path: tuple[Any, ...], location
         op = ctx.operations.get(raw["request"])
         if op is None:
             near = _near(raw["request"], ctx.operations)
-            ctx.error(f"unknown operationId {raw['request']!r} for family {ctx.family}; expected one of "
-                      f"specs/{ctx.family}.openapi.yaml or specs/sandbox.openapi.yaml{near}", key_path + ("request",))
+            ctx.error(
+                f"unknown operationId {raw['request']!r} for family {ctx.family}; expected one of "
+                f"specs/{ctx.family}.openapi.yaml or specs/sandbox.openapi.yaml{near}",
+                key_path + ("request",),
+            )
         elif op.document.startswith("sandbox"):
             ctx.needs.add("sandbox")
     elif "url" not in raw:
@@ -449,22 +554,34 @@ def _build_flow_call(ctx: _Context, raw: dict, key_path: tuple[Any, ...], locati
     flow = ctx.flows.get(raw["flow"])
     if flow is None:
         known = ", ".join(ctx.flows) or "none defined"
-        ctx.error(f"unknown flow {raw['flow']!r}; expected one of: {known} (flows are defined before use, "
-                  "under the suite's flows key)", key_path + ("flow",))
+        ctx.error(
+            f"unknown flow {raw['flow']!r}; expected one of: {known} (flows are defined before use, "
+            "under the suite's flows key)",
+            key_path + ("flow",),
+        )
         return Step(kind="flow", data=raw, location=location)
     given = set((raw.get("with") or {}).keys())
     missing, extra = set(flow.args) - given, given - set(flow.args)
     if missing:
-        ctx.error(f"flow {flow.name!r} needs argument(s) {', '.join(sorted(missing))}; "
-                  f"expected with: {{{', '.join(flow.args)}}}", key_path + ("with",))
+        ctx.error(
+            f"flow {flow.name!r} needs argument(s) {', '.join(sorted(missing))}; "
+            f"expected with: {{{', '.join(flow.args)}}}",
+            key_path + ("with",),
+        )
     if extra:
-        ctx.error(f"flow {flow.name!r} takes no argument(s) {', '.join(sorted(extra))}; "
-                  f"expected only: {', '.join(flow.args) or 'none'}", key_path + ("with",))
+        ctx.error(
+            f"flow {flow.name!r} takes no argument(s) {', '.join(sorted(extra))}; "
+            f"expected only: {', '.join(flow.args) or 'none'}",
+            key_path + ("with",),
+        )
     for arg, value in (raw.get("with") or {}).items():
         ref = parse_reference(value) if isinstance(value, str) else None
         if flow.arg_types.get(arg) == "psu" and (ref is None or not _is_psu_ref(ctx, ref)):
-            ctx.error(f"argument {arg!r} of flow {flow.name!r} is a PSU; expected a reference to one, such as "
-                      f"\"${{psu}}\" (made by sandbox: new_psu)", key_path + ("with", arg))
+            ctx.error(
+                f"argument {arg!r} of flow {flow.name!r} is a PSU; expected a reference to one, such as "
+                f'"${{psu}}" (made by sandbox: new_psu)',
+                key_path + ("with", arg),
+            )
     if any(s.kind == "advance" or _moves(s, ctx.flows) for s in flow.steps):
         ctx.moves_time = True
         ctx.needs.add("clock")
@@ -480,8 +597,9 @@ def _build_flow_call(ctx: _Context, raw: dict, key_path: tuple[Any, ...], locati
 
 def _is_psu_ref(ctx: _Context, ref: str) -> bool:
     parts = ref.split(".")
-    return (len(parts) == 1 and parts[0] in ctx.psu_vars) or (len(parts) == 2 and parts[0] == "args"
-                                                            and parts[1] in ctx.psu_args)
+    return (len(parts) == 1 and parts[0] in ctx.psu_vars) or (
+        len(parts) == 2 and parts[0] == "args" and parts[1] in ctx.psu_args
+    )
 
 
 def _moves(step: Step, flows: dict[str, Flow] | None = None) -> bool:
@@ -517,8 +635,11 @@ def _build_expect(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set
     pointers += list((raw.get("contains") or {}).keys())
     for pointer, items in (raw.get("contains") or {}).items():
         if not isinstance(items, list) or not items:
-            ctx.error(f"contains {pointer} needs a list of the entries the list there must contain; expected e.g. "
-                      "[{code: PSD2_SCA_REQUIRED}]", key_path + ("contains", pointer))
+            ctx.error(
+                f"contains {pointer} needs a list of the entries the list there must contain; expected e.g. "
+                "[{code: PSD2_SCA_REQUIRED}]",
+                key_path + ("contains", pointer),
+            )
     for pointer in pointers:
         if not isinstance(pointer, str) or not (pointer == "" or pointer.startswith("/")):
             ctx.error(f"{pointer!r} is not a JSON Pointer; expected e.g. /result/outcome", key_path)
@@ -531,25 +652,39 @@ def _build_expect(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set
             ctx.error(str(exc), key_path + ("schema",))
     same_as = raw.get("same_as")
     if same_as and same_as["response"] not in ctx.defined:
-        ctx.error(f"same_as names {same_as['response']!r}, which no earlier step saved; expected the `as:` "
-                  "name of an earlier request", key_path + ("same_as", "response"))
+        ctx.error(
+            f"same_as names {same_as['response']!r}, which no earlier step saved; expected the `as:` "
+            "name of an earlier request",
+            key_path + ("same_as", "response"),
+        )
     for pointer, names in (raw.get("unique") or {}).items():
         for name in names if isinstance(names, list) else [names]:
             if not isinstance(name, str) or name not in ctx.defined:
-                ctx.error(f"unique compares with {name!r}, which no earlier step captured; expected a capture name "
-                          "or a list of them", key_path + ("unique", pointer))
+                ctx.error(
+                    f"unique compares with {name!r}, which no earlier step captured; expected a capture name "
+                    "or a list of them",
+                    key_path + ("unique", pointer),
+                )
     return Expectation(
-        status=raw.get("status"), headers=raw.get("headers") or {},
-        headers_present=tuple(raw.get("headers_present") or ()), headers_absent=tuple(raw.get("headers_absent") or ()),
-        json=raw.get("json") or {}, contains=raw.get("contains") or {},
-        present=tuple(raw.get("present") or ()), absent=tuple(raw.get("absent") or ()),
-        schema=raw.get("schema"), same_as=same_as, unique=raw.get("unique") or {},
-        at_most=raw.get("at_most") or {}, at_least=raw.get("at_least") or {},
+        status=raw.get("status"),
+        headers=raw.get("headers") or {},
+        headers_present=tuple(raw.get("headers_present") or ()),
+        headers_absent=tuple(raw.get("headers_absent") or ()),
+        json=raw.get("json") or {},
+        contains=raw.get("contains") or {},
+        present=tuple(raw.get("present") or ()),
+        absent=tuple(raw.get("absent") or ()),
+        schema=raw.get("schema"),
+        same_as=same_as,
+        unique=raw.get("unique") or {},
+        at_most=raw.get("at_most") or {},
+        at_least=raw.get("at_least") or {},
         location=ctx.doc.location(key_path),
     )
 
 
 # -- values ---------------------------------------------------------------------------
+
 
 def _check_references(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[str] | None) -> None:
     fields = {k: raw[k] for k in _VALUE_FIELDS if k in raw}
@@ -560,12 +695,19 @@ def _check_references(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args:
     if "poll" in raw:
         fields["poll"] = {"interval": raw["poll"].get("interval")}
     expect = raw.get("expect") or {}
-    fields["expect"] = {"json": expect.get("json") or {}, "headers": expect.get("headers") or {},
-                        "contains": expect.get("contains") or {},
-                        "at_most": expect.get("at_most") or {}, "at_least": expect.get("at_least") or {}}
+    fields["expect"] = {
+        "json": expect.get("json") or {},
+        "headers": expect.get("headers") or {},
+        "contains": expect.get("contains") or {},
+        "at_most": expect.get("at_most") or {},
+        "at_least": expect.get("at_least") or {},
+    }
     for sub_path, text in templated_strings(fields):
-        ctx.error(f"{text!r} mixes text and ${{...}}; expected a whole value such as ${{token}} "
-                  "(use `bearer:` for Authorization headers)", key_path + sub_path)
+        ctx.error(
+            f"{text!r} mixes text and ${{...}}; expected a whole value such as ${{token}} "
+            "(use `bearer:` for Authorization headers)",
+            key_path + sub_path,
+        )
     limits = load_regime().limits
     for sub_path, ref in references(fields):
         where = key_path + sub_path
@@ -575,27 +717,35 @@ def _check_references(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args:
                 ctx.error(f"environment variable {ref[4:]} is not set; expected it exported before the run", where)
         elif root == "regime":
             if rest not in limits:
-                ctx.error(f"unknown regime value {ref!r}; expected one of: "
-                          f"{', '.join('regime.' + k for k in limits)}", where)
+                ctx.error(
+                    f"unknown regime value {ref!r}; expected one of: {', '.join('regime.' + k for k in limits)}", where
+                )
         elif root == "params":
             params = ctx.doc.data.get("parameters") or {}
             if rest.split(".")[0] not in params:
-                ctx.error(f"undefined parameter ${{{ref}}}; expected one of the suite's parameters: "
-                          f"{', '.join(params) or 'none defined'}", where)
+                ctx.error(
+                    f"undefined parameter ${{{ref}}}; expected one of the suite's parameters: "
+                    f"{', '.join(params) or 'none defined'}",
+                    where,
+                )
         elif root == "args":
             if args is None:
                 ctx.error(f"${{{ref}}} is only available inside a flow", where)
             elif rest.split(".")[0] not in args:
-                ctx.error(f"undefined flow argument ${{{ref}}}; expected one of: {', '.join(sorted(args)) or 'none'}",
-                          where)
+                ctx.error(
+                    f"undefined flow argument ${{{ref}}}; expected one of: {', '.join(sorted(args)) or 'none'}", where
+                )
             elif rest.split(".")[0] in ctx.psu_args:
                 _check_fact(ctx, ref, rest.split(".")[1:], where)
         elif root in ctx.psu_vars:
             _check_fact(ctx, ref, rest.split(".") if rest else [], where)
         elif root not in ctx.defined:
             defined = sorted(ctx.defined - {"regime", "params", "args"})
-            ctx.error(f"undefined variable ${{{ref}}}; no earlier step defines {root!r} "
-                      f"(defined so far: {', '.join(defined) or 'none'})", where)
+            ctx.error(
+                f"undefined variable ${{{ref}}}; no earlier step defines {root!r} "
+                f"(defined so far: {', '.join(defined) or 'none'})",
+                where,
+            )
 
 
 def _check_fact(ctx: _Context, ref: str, parts: list[str], where: tuple[Any, ...]) -> None:
@@ -630,8 +780,11 @@ def _check_advance(ctx: _Context, value: Any, key_path: tuple[Any, ...]) -> None
             return
         total = total + seconds if total is not None else None
     if total is not None and not 0 <= total <= MAX_ADVANCE:
-        ctx.error(f"the clock would move by {total} s; expected a move forward (0 or more) of at most "
-                  f"{MAX_ADVANCE} s (clocks only move forward; 20 years is plenty)", key_path)
+        ctx.error(
+            f"the clock would move by {total} s; expected a move forward (0 or more) of at most "
+            f"{MAX_ADVANCE} s (clocks only move forward; 20 years is plenty)",
+            key_path,
+        )
 
 
 def _near(name: str, options: dict[str, Any]) -> str:

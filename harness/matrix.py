@@ -48,8 +48,9 @@ def _suites(paths: tuple[str, ...]) -> list:
     return load_suites(paths)
 
 
-def _run(defect: str, paths: list[str], families: list[str] | None, target_name: str = "reference",
-         allow_app: bool = False) -> RunResult:
+def _run(
+    defect: str, paths: list[str], families: list[str] | None, target_name: str = "reference", allow_app: bool = False
+) -> RunResult:
     """One bank (fresh app, fresh state), the relevant suites, every case once."""
     from harness.clocks import make_clock
     from harness.engine import CaseRun, RunContext
@@ -63,8 +64,13 @@ def _run(defect: str, paths: list[str], families: list[str] | None, target_name:
     client = target.build_client([] if defect == COMPLIANT else [defect])
     counter = {"n": 0}
     client.event_hooks["request"].append(lambda request: counter.__setitem__("n", counter["n"] + 1))
-    ctx = RunContext(target=target, client=client, clock=make_clock(target.clock), redactor=Redactor(),
-                     regime=load_regime(target.regime))
+    ctx = RunContext(
+        target=target,
+        client=client,
+        clock=make_clock(target.clock),
+        redactor=Redactor(),
+        regime=load_regime(target.regime),
+    )
     result = RunResult(defect)
     for suite in _suites(tuple(paths)):
         if families is not None and suite.family not in families and "sandbox" not in families:
@@ -98,8 +104,11 @@ class Matrix:
         rule = self.defects[defect]
         run = self.runs[defect]
         # a case that fails on the compliant bank too proves nothing about the defect
-        return [c for c, v in run.verdicts.items() if v == "failed" and rule in self.cases.get(c, ())
-                and self.compliant.verdicts.get(c) == "passed"]
+        return [
+            c
+            for c, v in run.verdicts.items()
+            if v == "failed" and rule in self.cases.get(c, ()) and self.compliant.verdicts.get(c) == "passed"
+        ]
 
     def gaps(self) -> list[str]:
         out = []
@@ -128,12 +137,15 @@ class Matrix:
         from harness.catalogue import catalogue
 
         order = list(catalogue())
-        return [{"rule": rid, **by_rule[rid]} for rid in sorted(by_rule, key=lambda r: order.index(r)
-                                                                     if r in order else len(order))]
+        return [
+            {"rule": rid, **by_rule[rid]}
+            for rid in sorted(by_rule, key=lambda r: order.index(r) if r in order else len(order))
+        ]
 
 
-def build(paths: list[str], workers: int = 0, only: Iterable[str] = (), target: str = "reference",
-          allow_app: bool = False) -> Matrix:
+def build(
+    paths: list[str], workers: int = 0, only: Iterable[str] = (), target: str = "reference", allow_app: bool = False
+) -> Matrix:
     from harness.loader import load_suites
     from harness.reference.defects import all_defects
 
@@ -142,8 +154,9 @@ def build(paths: list[str], workers: int = 0, only: Iterable[str] = (), target: 
     defects = {d.name: d for d in all_defects()}
     chosen = [name for name in defects if not only or name in set(only)]
     workers = workers or (os.cpu_count() or 1)
-    jobs = [(COMPLIANT, None)] + [(name, None if defects[name].family == "sandbox" else [defects[name].family])
-                                  for name in chosen]
+    jobs = [(COMPLIANT, None)] + [
+        (name, None if defects[name].family == "sandbox" else [defects[name].family]) for name in chosen
+    ]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(_run, name, paths, fams, target, allow_app) for name, fams in jobs]
@@ -151,12 +164,24 @@ def build(paths: list[str], workers: int = 0, only: Iterable[str] = (), target: 
     else:
         results = [_run(name, paths, fams, target, allow_app) for name, fams in jobs]
     compliant, runs = results[0], {r.defect: r for r in results[1:]}
-    return Matrix(cases=cases, compliant=compliant, runs=runs, defects={n: defects[n].rule for n in chosen},
-                  complete=len(chosen) == len(defects))
+    return Matrix(
+        cases=cases,
+        compliant=compliant,
+        runs=runs,
+        defects={n: defects[n].rule for n in chosen},
+        complete=len(chosen) == len(defects),
+    )
 
 
-def main(paths: list[str], *, workers: int = 0, only: Iterable[str] = (), json_out: str | None = None,
-         target: str = "reference", allow_app: bool = False) -> int:
+def main(
+    paths: list[str],
+    *,
+    workers: int = 0,
+    only: Iterable[str] = (),
+    json_out: str | None = None,
+    target: str = "reference",
+    allow_app: bool = False,
+) -> int:
     from harness.errors import ConfigError
     from harness.reference.defects import REGISTRY, all_defects
 
@@ -170,8 +195,11 @@ def main(paths: list[str], *, workers: int = 0, only: Iterable[str] = (), json_o
         from harness.target import load_target
 
         if not load_target(target).factory:
-            click.echo(f"target {target!r} is not an app factory: the matrix needs a bank it can start with each "
-                       "defect (reference, reference-alt, or an in-process factory of your own)", err=True)
+            click.echo(
+                f"target {target!r} is not an app factory: the matrix needs a bank it can start with each "
+                "defect (reference, reference-alt, or an in-process factory of your own)",
+                err=True,
+            )
             return 2
         matrix = build(paths, workers, only, target, allow_app)
     except ConfigError as exc:
@@ -179,28 +207,45 @@ def main(paths: list[str], *, workers: int = 0, only: Iterable[str] = (), json_o
         return 2
     wall = time.perf_counter() - started
     for row in matrix.table():
-        caught = ", ".join(f"{d} ({'caught by ' + ', '.join(c) if c else 'NOT CAUGHT'})"
-                           for d, c in sorted(row["defects"].items())) or "no defect"
+        caught = (
+            ", ".join(
+                f"{d} ({'caught by ' + ', '.join(c) if c else 'NOT CAUGHT'})" for d, c in sorted(row["defects"].items())
+            )
+            or "no defect"
+        )
         click.echo(f"{row['rule']:7} cases: {', '.join(sorted(row['cases'])) or 'NONE'}")
         click.echo(f"        defects: {caught}")
     gaps = matrix.gaps()
     runs = len(matrix.runs) + 1
     requests = matrix.compliant.requests + sum(r.requests for r in matrix.runs.values())
-    click.echo(f"\n{len(matrix.cases)} cases, {len(matrix.runs)} defects, {runs} bank runs, {requests} requests "
-               f"in {wall:.1f} s")
+    click.echo(
+        f"\n{len(matrix.cases)} cases, {len(matrix.runs)} defects, {runs} bank runs, {requests} requests "
+        f"in {wall:.1f} s"
+    )
     if json_out:
-        Path(json_out).write_text(json.dumps({
-            "table": matrix.table(), "gaps": gaps, "cases": len(matrix.cases), "defects": len(matrix.runs),
-            "case_runs": len(matrix.compliant.verdicts) + sum(len(r.verdicts) for r in matrix.runs.values()),
-            "requests": requests, "wall_seconds": round(wall, 2),
-        }, indent=2), encoding="utf-8")
+        Path(json_out).write_text(
+            json.dumps(
+                {
+                    "table": matrix.table(),
+                    "gaps": gaps,
+                    "cases": len(matrix.cases),
+                    "defects": len(matrix.runs),
+                    "case_runs": len(matrix.compliant.verdicts) + sum(len(r.verdicts) for r in matrix.runs.values()),
+                    "requests": requests,
+                    "wall_seconds": round(wall, 2),
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
     if gaps:
         click.echo(f"{len(gaps)} gap(s):", err=True)
         for gap in gaps:
             click.echo(f"  - {gap}", err=True)
         return 1
-    click.echo("matrix holds: every defect caught by its own rule, every case can fail, none fails on the "
-               "compliant bank")
+    click.echo(
+        "matrix holds: every defect caught by its own rule, every case can fail, none fails on the compliant bank"
+    )
     return 0
 
 

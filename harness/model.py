@@ -15,8 +15,15 @@ from harness.errors import Location
 
 STEP_KINDS = ("request", "advance", "flow", "sandbox", "otp", "repeat", "poll")
 SETUP, CHECK = "setup", "check"
-DEFAULT_ROLE = {"request": CHECK, "repeat": CHECK, "poll": CHECK,
-                "flow": SETUP, "sandbox": SETUP, "otp": SETUP, "advance": SETUP}
+DEFAULT_ROLE = {
+    "request": CHECK,
+    "repeat": CHECK,
+    "poll": CHECK,
+    "flow": SETUP,
+    "sandbox": SETUP,
+    "otp": SETUP,
+    "advance": SETUP,
+}
 """A step's role when neither it nor a flow call above it says one: requests check the
 rule, the rest gets the case to the point where a request can check it."""
 
@@ -42,8 +49,17 @@ class Expectation:
 
     @property
     def needs_body(self) -> bool:
-        return bool(self.json or self.contains or self.present or self.absent or self.schema or self.unique
-                    or self.same_as or self.at_most or self.at_least)
+        return bool(
+            self.json
+            or self.contains
+            or self.present
+            or self.absent
+            or self.schema
+            or self.unique
+            or self.same_as
+            or self.at_most
+            or self.at_least
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +99,10 @@ class Step:
         if self.kind == "advance":
             written = self.data["advance"]
             if isinstance(written, (list, tuple)):  # a sum, as written: `${regime.session_idle} + 1s`
-                written = "".join((f" - {str(w)[1:]}" if str(w).startswith("-") else f" + {w}") if i else str(w)
-                                  for i, w in enumerate(written))
+                written = "".join(
+                    (f" - {str(w)[1:]}" if str(w).startswith("-") else f" + {w}") if i else str(w)
+                    for i, w in enumerate(written)
+                )
             return f"advance the clock by {written}"
         if self.kind == "flow":
             return f"flow {self.data['flow']}"

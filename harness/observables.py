@@ -83,8 +83,14 @@ class _Allowed:
         return " or ".join(self.ids) or "the case's requirements"
 
 
-def _walk(scope: _Scope, steps: list[Any], key: tuple[Any, ...], inherited: str | None, allowed: _Allowed,
-          seen: set[tuple[str, str]]) -> list[ConfigError]:
+def _walk(
+    scope: _Scope,
+    steps: list[Any],
+    key: tuple[Any, ...],
+    inherited: str | None,
+    allowed: _Allowed,
+    seen: set[tuple[str, str]],
+) -> list[ConfigError]:
     out: list[ConfigError] = []
     for i, step in enumerate(steps):
         here = key + (i,)
@@ -107,23 +113,26 @@ def _walk(scope: _Scope, steps: list[Any], key: tuple[Any, ...], inherited: str 
             mark = (str(doc.path), step["flow"] + ":" + passes_on)
             if mark in seen:  # a flow calling itself, or checked for this case already in this role
                 continue
-            inner = _Scope(doc, (doc.data.get("parameters") or {}) if doc is not scope.doc else scope.params,
-                           scope.flows)
+            inner = _Scope(
+                doc, (doc.data.get("parameters") or {}) if doc is not scope.doc else scope.params, scope.flows
+            )
             out += _walk(inner, raw.get("steps") or [], fkey + ("steps",), passes_on, allowed, seen | {mark})
     return out
 
 
-def _expectation(scope: _Scope, expect: dict[str, Any], key: tuple[Any, ...], role: str,
-                 allowed: _Allowed) -> list[ConfigError]:
+def _expectation(
+    scope: _Scope, expect: dict[str, Any], key: tuple[Any, ...], role: str, allowed: _Allowed
+) -> list[ConfigError]:
     doc = scope.doc
     out: list[ConfigError] = []
 
     def bad(what: str, where: tuple[Any, ...]) -> None:
-        out.append(doc.error(f"{what} is not an observable of {allowed.who()} (observables: {allowed.summary()})",
-                             where))
+        out.append(
+            doc.error(f"{what} is not an observable of {allowed.who()} (observables: {allowed.summary()})", where)
+        )
 
     status = expect.get("status")
-    for item in (status if isinstance(status, list) else [status] if status is not None else []):
+    for item in status if isinstance(status, list) else [status] if status is not None else []:
         setup_ok = role == SETUP and str(item)[0] in "23"
         if not setup_ok and not any(o.allows_status(item) for o in allowed.observables):
             bad(f"status {item!r}", key + ("status",))
@@ -184,4 +193,3 @@ def bundled_violations() -> list[ConfigError]:
     files = sorted(p for p in suites_dir().rglob("*.yaml") if p.is_file())
     libs = [p for p in files if p.name == "flows.yaml"]
     return violations([p for p in files if p not in libs], libs)
-

@@ -54,6 +54,4 @@ def operations(family: str) -> dict[str, Operation]:
 @cache
 def sandbox_operation_ids() -> frozenset[str]:
     doc = _load(SANDBOX)
-    return frozenset(
-        op["operationId"] for item in doc["paths"].values() for m, op in item.items() if m in _METHODS
-    )
+    return frozenset(op["operationId"] for item in doc["paths"].values() for m, op in item.items() if m in _METHODS)

@@ -26,13 +26,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--regime", default=None, help="regulatory regime (eu-2023, eu-2019); default: the target's")
     group.addoption("--requirement", action="append", default=[], help="run only cases of this requirement ID")
     group.addoption("--family", action="append", default=[], help="run only suites of this API family")
-    group.addoption("--reference-defect", action="append", default=[],
-                    help="start an in-process app factory with this named defect (the defect matrix)")
+    group.addoption(
+        "--reference-defect",
+        action="append",
+        default=[],
+        help="start an in-process app factory with this named defect (the defect matrix)",
+    )
     group.addoption("--harness-run-dir", default=None, help="write summary.json/md and manifest.json here")
-    group.addoption("--harness-deadline", type=float, default=None,
-                    help="seconds the whole run may take: a case that would start later is broken")
-    group.addoption("--harness-allow-app", action="store_true", default=False,
-                    help="allow a target file's in-process app: (importing it runs its code)")
+    group.addoption(
+        "--harness-deadline",
+        type=float,
+        default=None,
+        help="seconds the whole run may take: a case that would start later is broken",
+    )
+    group.addoption(
+        "--harness-allow-app",
+        action="store_true",
+        default=False,
+        help="allow a target file's in-process app: (importing it runs its code)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -122,8 +134,10 @@ class CaseItem(pytest.Item):
         harness = self.config.stash[_SESSION]
         deadline = self.config.getoption("harness_deadline")
         if deadline is not None and time.time() - harness.started > deadline:
-            raise TargetFault(f"the run's deadline ({deadline:g} s, --deadline) passed before case {self.case.id} "
-                              "started; it did not run")
+            raise TargetFault(
+                f"the run's deadline ({deadline:g} s, --deadline) passed before case {self.case.id} "
+                "started; it did not run"
+            )
         ctx = harness.context()
         run = CaseRun(ctx, self.suite, self.case)
         try:
@@ -150,6 +164,7 @@ class CaseItem(pytest.Item):
 
 # -- selection ------------------------------------------------------------------------------
 
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     requirements = set(config.getoption("requirement") or [])
     families = set(config.getoption("family") or [])
@@ -159,8 +174,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     for item in items:
         if isinstance(item, CaseItem):
             fam = item.suite.family
-            if (requirements and not requirements & set(item.case.requirements)) or (families and fam not in families) \
-                    or fam not in served:
+            if (
+                (requirements and not requirements & set(item.case.requirements))
+                or (families and fam not in families)
+                or fam not in served
+            ):
                 drop.append(item)
                 continue
         keep.append(item)
@@ -170,6 +188,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 # -- verdicts -------------------------------------------------------------------------------
+
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -202,8 +221,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             finding = str(value) if isinstance(value, (NonCompliance, TargetFault)) else report.longreprtext
             finding = harness.redact(finding.strip("\n"))
             if len(finding) > FINDING_LIMIT:
-                finding = finding[:FINDING_LIMIT] + f"\n... (cut at {FINDING_LIMIT} of {len(finding)} characters; " \
-                                                    "the whole text is in the Allure evidence)"
+                finding = (
+                    finding[:FINDING_LIMIT] + f"\n... (cut at {FINDING_LIMIT} of {len(finding)} characters; "
+                    "the whole text is in the Allure evidence)"
+                )
             report.harness_finding = finding
         report.user_properties.append(("verdict", verdict))
         report.user_properties.append(("reason", harness.redact(reason)[:500]))
@@ -248,12 +269,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             from harness.verdicts import EXIT_USAGE
 
             pytest.exit(str(exc), returncode=EXIT_USAGE)
-        if getattr(session.config.option, "numprocesses", None) and session.config.stash[_SESSION].target_clock() \
-                == "bank-wide":
+        if (
+            getattr(session.config.option, "numprocesses", None)
+            and session.config.stash[_SESSION].target_clock() == "bank-wide"
+        ):
             from harness.verdicts import EXIT_USAGE
 
-            pytest.exit("the target has a bank-wide clock: a jump lands on every case running beside it, so its "
-                        "cases run one at a time; expected no -n", returncode=EXIT_USAGE)
+            pytest.exit(
+                "the target has a bank-wide clock: a jump lands on every case running beside it, so its "
+                "cases run one at a time; expected no -n",
+                returncode=EXIT_USAGE,
+            )
     defects = session.config.getoption("reference_defect")
     if defects:
         # an unknown defect name is a usage error, not a broken verdict on every case
@@ -330,6 +356,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 # -- the session ----------------------------------------------------------------------------
 
+
 class HarnessSession:
     """Per pytest session: the target, one client, the clock driver, the redactor, results."""
 
@@ -355,8 +382,11 @@ class HarnessSession:
         if self._target is None:
             from harness.target import load_target
 
-            self._target = load_target(self.target_name, regime=self.config.getoption("regime"),
-                                       allow_app=self.config.getoption("harness_allow_app"))
+            self._target = load_target(
+                self.target_name,
+                regime=self.config.getoption("regime"),
+                allow_app=self.config.getoption("harness_allow_app"),
+            )
         return self._target
 
     def target_clock(self) -> str:
@@ -385,8 +415,11 @@ class HarnessSession:
             target = self.target()
             defects = self.config.getoption("reference_defect") or []
             self._context = RunContext(
-                target=target, client=target.build_client(defects), clock=make_clock(target.clock),
-                redactor=self.redactor, regime=load_regime(target.regime),
+                target=target,
+                client=target.build_client(defects),
+                clock=make_clock(target.clock),
+                redactor=self.redactor,
+                regime=load_regime(target.regime),
                 evidence=bool(getattr(self.config.option, "allure_report_dir", None)),
             )
         return self._context
@@ -394,10 +427,16 @@ class HarnessSession:
     def record(self, report: pytest.TestReport, props: dict[str, Any]) -> None:
         case_id = report.nodeid.rsplit("::", 1)[-1]
         self.results[case_id] = CaseResult(
-            case_id=case_id, verdict=props["verdict"], requirements=tuple(props.get("requirements", "").split()),
-            severity=props.get("severity", "major"), reason=props.get("reason", ""),
-            suite=report.nodeid.rsplit("::", 1)[0], duration=report.duration, title=props.get("title", ""),
-            family=props.get("family", ""), requests=int(props.get("requests", 0) or 0),
+            case_id=case_id,
+            verdict=props["verdict"],
+            requirements=tuple(props.get("requirements", "").split()),
+            severity=props.get("severity", "major"),
+            reason=props.get("reason", ""),
+            suite=report.nodeid.rsplit("::", 1)[0],
+            duration=report.duration,
+            title=props.get("title", ""),
+            family=props.get("family", ""),
+            requests=int(props.get("requests", 0) or 0),
             finding=str(getattr(report, "harness_finding", "") or ""),
         )
 

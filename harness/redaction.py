@@ -47,8 +47,21 @@ def _child_secret(mapping: Mapping[str, Any], key: str, value: Any, secret: bool
     if isinstance(value, dict) and not secret and not _CREDENTIAL_HOLDER.match(key):
         return False
     return secret or _secret_in(mapping, key)
-_NOT_SECRET_KEYS = {"errorcode", "code_challenge_method", "tokentype", "token_type", "channel", "expiresin",
-                    "expires_in", "source", "method", "status", "scope"}
+
+
+_NOT_SECRET_KEYS = {
+    "errorcode",
+    "code_challenge_method",
+    "tokentype",
+    "token_type",
+    "channel",
+    "expiresin",
+    "expires_in",
+    "source",
+    "method",
+    "status",
+    "scope",
+}
 
 
 @lru_cache(maxsize=4096)
@@ -145,7 +158,7 @@ class Redactor:
         i = last = 0
         end = len(text) - MIN_SECRET_LENGTH
         while i <= end:
-            candidates = index.get(text[i:i + MIN_SECRET_LENGTH])
+            candidates = index.get(text[i : i + MIN_SECRET_LENGTH])
             if candidates:
                 for value in candidates:
                     if text.startswith(value, i):

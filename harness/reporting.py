@@ -20,8 +20,7 @@ from harness.catalogue import catalogue
 from harness.durations import format_duration, parse_duration
 
 RTS, PSD2 = "RTS (EU) 2018/389", "PSD2 (EU) 2015/2366"
-RTS_DOCUMENT = ("https://eur-lex.europa.eu/eli/reg_del/2018/389/oj",
-                "RTS (EU) 2018/389, the regulation (EUR-Lex)")
+RTS_DOCUMENT = ("https://eur-lex.europa.eu/eli/reg_del/2018/389/oj", "RTS (EU) 2018/389, the regulation (EUR-Lex)")
 DOCUMENTS = {
     RTS: RTS_DOCUMENT,
     PSD2: ("https://eur-lex.europa.eu/eli/dir/2015/2366/oj", "PSD2 (EU) 2015/2366, the directive (EUR-Lex)"),
@@ -54,13 +53,22 @@ def _message_regex(prefix: str, raw: str) -> str:
 
 CATEGORIES = [
     {"name": "Non-compliance: the bank broke a rule", "matchedStatuses": ["failed"]},
-    {"name": "Precondition not met: the case never reached its rule", "matchedStatuses": ["broken"],
-     "messageRegex": _message_regex(PRECONDITION_MESSAGE, "harness.errors.PreconditionNotMet: ")},
-    {"name": "Target fault: the bank could not be tested", "matchedStatuses": ["broken"],
-     "messageRegex": _message_regex(TARGET_FAULT_MESSAGE, "harness.errors.TargetFault: ")},
+    {
+        "name": "Precondition not met: the case never reached its rule",
+        "matchedStatuses": ["broken"],
+        "messageRegex": _message_regex(PRECONDITION_MESSAGE, "harness.errors.PreconditionNotMet: "),
+    },
+    {
+        "name": "Target fault: the bank could not be tested",
+        "matchedStatuses": ["broken"],
+        "messageRegex": _message_regex(TARGET_FAULT_MESSAGE, "harness.errors.TargetFault: "),
+    },
     {"name": "Harness fault", "matchedStatuses": ["broken"]},
-    {"name": "Not testable: a capability the case needs is missing", "matchedStatuses": ["skipped"],
-     "messageRegex": "^" + re.escape(NOT_TESTABLE_MESSAGE) + r"[\s\S]*"},
+    {
+        "name": "Not testable: a capability the case needs is missing",
+        "matchedStatuses": ["skipped"],
+        "messageRegex": "^" + re.escape(NOT_TESTABLE_MESSAGE) + r"[\s\S]*",
+    },
 ]
 """Allure 2 `categories.json` form; Allure 3 reads the same keys from `allurerc` (first match wins)."""
 
@@ -198,8 +206,11 @@ def _description(suite: Any, case: Any, regime: Any = None) -> str:
                 lines.append(f"| `{name}` | {shown} |")
         else:
             lines.append("none")
-    lines += ["", f"Suite: {suite.title} (`{suite.path.name}`), severity {case.severity}, "
-              f"needs: {', '.join(sorted(case.needs)) or 'nothing'}"]
+    lines += [
+        "",
+        f"Suite: {suite.title} (`{suite.path.name}`), severity {case.severity}, "
+        f"needs: {', '.join(sorted(case.needs)) or 'nothing'}",
+    ]
     return "\n".join(lines)
 
 
@@ -248,8 +259,11 @@ def step_line(step: Any, regime: Any = None) -> str:
     if total is None:
         return f"advance the clock by {formula}"
     amount = readable_duration(total)
-    return f"advance the clock by {amount}" if formula in (amount, readable_duration(total, spaced_unit=True)) \
+    return (
+        f"advance the clock by {amount}"
+        if formula in (amount, readable_duration(total, spaced_unit=True))
         else f"advance the clock by {amount} = {formula}"
+    )
 
 
 def readable_duration(seconds: int, spaced_unit: bool = False) -> str:
@@ -300,14 +314,14 @@ def clean_message(message: str, status: str) -> str:
     exception name, which is what a developer needs)."""
     for raw, prefix in _RAW_PREFIXES.items():
         if message.startswith(raw):
-            text = message[len(raw):]
+            text = message[len(raw) :]
             if raw.endswith("PreconditionNotMet: ") and not text.startswith(PRECONDITION_MESSAGE):
                 text = PRECONDITION_MESSAGE + text
             return prefix + (text.lstrip() if prefix else text)
     match = _CLASS_NAME.match(message) if status in ("failed", "broken") else None
     if match is None or not _exception_name(match.group(1), match.group(2)):
         return message
-    rest = message[match.end():]
+    rest = message[match.end() :]
     return f"{HARNESS_FAULT_MESSAGE}{match.group(2)}" + (f": {rest}" if rest else "")
 
 
@@ -354,6 +368,7 @@ def _tidy(node: dict[str, Any], redact: Any) -> bool:
 
 # -- the files next to the results -----------------------------------------------------------
 
+
 def _prop(value: Any) -> str:
     text = str(value).replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
     return text.lstrip()
@@ -366,10 +381,18 @@ def write_results_metadata(results_dir: Path, *, run_id: str, environment: dict[
     lines = [f"{re.sub(r'[^A-Za-z0-9_.-]', '_', key)}={_prop(value)}" for key, value in environment.items()]
     env.write_text("\n".join(lines) + "\n", encoding="utf-8")
     executor = results_dir / "executor.json"
-    executor.write_text(json.dumps({
-        "name": "psd2-harness", "type": "psd2-harness", "buildName": run_id,
-        "reportName": f"PSD2 SCA conformance: {environment.get('target', '')}",
-    }, indent=2), encoding="utf-8")
+    executor.write_text(
+        json.dumps(
+            {
+                "name": "psd2-harness",
+                "type": "psd2-harness",
+                "buildName": run_id,
+                "reportName": f"PSD2 SCA conformance: {environment.get('target', '')}",
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
     categories = results_dir / "categories.json"
     categories.write_text(json.dumps(CATEGORIES, indent=2), encoding="utf-8")
     return [env, executor, categories]
@@ -383,7 +406,13 @@ def allurerc(*, output: str, report_name: str) -> dict[str, Any]:
         "hideLabels": list(HIDDEN_LABELS),
         "categories": CATEGORIES,
         "plugins": {
-            "awesome": {"options": {"singleFile": True, "reportName": report_name, "reportLanguage": "en",
-                                    "groupBy": ["epic", "feature", "story"]}},
+            "awesome": {
+                "options": {
+                    "singleFile": True,
+                    "reportName": report_name,
+                    "reportLanguage": "en",
+                    "groupBy": ["epic", "feature", "story"],
+                }
+            },
         },
     }

@@ -50,16 +50,23 @@ def requirement_table(results: list[Any]) -> list[dict[str, Any]]:
             verdict = "no case"
         else:
             verdict = next((v for v in (FAILED, BROKEN, NOT_TESTABLE, PASSED, SKIPPED) if v in verdicts), SKIPPED)
-        rows.append({
-            "id": rid, "title": req.title, "family": req.family, "severity": req.severity, "verdict": verdict,
-            "citations": [c.label for c in req.citations],
-            "cases": [{"id": c.case_id, "verdict": c.verdict, "reason": c.reason} for c in cases],
-        })
+        rows.append(
+            {
+                "id": rid,
+                "title": req.title,
+                "family": req.family,
+                "severity": req.severity,
+                "verdict": verdict,
+                "citations": [c.label for c in req.citations],
+                "cases": [{"id": c.case_id, "verdict": c.verdict, "reason": c.reason} for c in cases],
+            }
+        )
     return rows
 
 
-def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | None = None,
-                  interrupted: bool = False) -> None:
+def write_outputs(
+    run_dir: Path, harness: Any, code: int, leaks: list[str] | None = None, interrupted: bool = False
+) -> None:
     """Write the run's outputs. `leaks`: files where the redaction canary found a secret (a
     second write after a hit records it, with exit code 3, in the summary and manifest)."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -87,8 +94,9 @@ def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | Non
         "counts": {v: counts.get(v, 0) for v in VERDICTS},
         "requests": sum(r.requests for r in results),
         "requirements": table,
-        "requirements_without_cases": [row["id"] for row in table if row["verdict"] == "no case"
-                                       and row["family"] in ran],
+        "requirements_without_cases": [
+            row["id"] for row in table if row["verdict"] == "no case" and row["family"] in ran
+        ],
         "not_testable": [{"id": r.case_id, "reason": r.reason} for r in results if r.verdict == NOT_TESTABLE],
         "cases": [_case_entry(r, report_ids.get(r.case_id)) for r in results],
     }
@@ -114,10 +122,17 @@ def write_outputs(run_dir: Path, harness: Any, code: int, leaks: list[str] | Non
 
 
 def _case_entry(result: Any, report_id: str | None) -> dict[str, Any]:
-    entry = {"id": result.case_id, "title": result.title, "family": result.family,
-             "requirements": list(result.requirements), "severity": result.severity, "verdict": result.verdict,
-             "reason": result.reason, "duration_s": round(result.duration, 4),
-             "finding": result.finding if result.verdict in (FAILED, BROKEN) else ""}
+    entry = {
+        "id": result.case_id,
+        "title": result.title,
+        "family": result.family,
+        "requirements": list(result.requirements),
+        "severity": result.severity,
+        "verdict": result.verdict,
+        "reason": result.reason,
+        "duration_s": round(result.duration, 4),
+        "finding": result.finding if result.verdict in (FAILED, BROKEN) else "",
+    }
     if report_id:
         entry["report_link"] = f"{REPORT_HTML}#/{report_id}"
     return entry
@@ -163,12 +178,19 @@ def _write_report_files(run_dir: Path, harness: Any, summary: dict[str, Any], ma
     if alluredir:
         families = sorted({c["family"] for c in summary["cases"] if c["family"]})
         suites = json.dumps(manifest["suites"], sort_keys=True).encode()
-        write_results_metadata(Path(alluredir), run_id=run_dir.name, environment={
-            "target": summary["target"]["name"], "base_url": summary["target"]["base_url"],
-            "family": ", ".join(families), "regime": summary["regime"],
-            "harness_version": summary["harness_version"], "suite_digest": hashlib.sha256(suites).hexdigest(),
-            "run_id": run_dir.name,
-        })
+        write_results_metadata(
+            Path(alluredir),
+            run_id=run_dir.name,
+            environment={
+                "target": summary["target"]["name"],
+                "base_url": summary["target"]["base_url"],
+                "family": ", ".join(families),
+                "regime": summary["regime"],
+                "harness_version": summary["harness_version"],
+                "suite_digest": hashlib.sha256(suites).hexdigest(),
+                "run_id": run_dir.name,
+            },
+        )
     write_summary_html(run_dir, summary, manifest)
     write_sums(run_dir)
 
@@ -197,9 +219,13 @@ def _markdown(summary: dict[str, Any]) -> str:
         f"Target {t['name']} ({t['base_url']}), regime {summary['regime']}, harness {summary['harness_version']}, "
         f"exit code {summary['exit_code']}.",
         "",
-        *(["**Interrupted**: the run was stopped (Ctrl-C) before every case had a verdict.", ""]
-          if summary.get("interrupted") else []),
-        "| verdict | cases |", "|---|---|",
+        *(
+            ["**Interrupted**: the run was stopped (Ctrl-C) before every case had a verdict.", ""]
+            if summary.get("interrupted")
+            else []
+        ),
+        "| verdict | cases |",
+        "|---|---|",
     ]
     lines += [f"| {v} | {n} |" for v, n in summary["counts"].items()]
     lines += ["", "## Requirements", "", "| requirement | verdict | cases |", "|---|---|---|"]
@@ -220,11 +246,24 @@ def _markdown(summary: dict[str, Any]) -> str:
         for case in failed:
             text = case.get("finding") or case["reason"]
             fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
-            lines += [f"### {case['id']} ({case['verdict']})", "", f"{case['title']}", "",
-                      f"{fence}text", text, fence, ""]
+            lines += [
+                f"### {case['id']} ({case['verdict']})",
+                "",
+                f"{case['title']}",
+                "",
+                f"{fence}text",
+                text,
+                fence,
+                "",
+            ]
             if case.get("report_link"):
-                lines += [(f"Evidence: [{case['id']} in report.html]({case['report_link']}) (report.html is written "
-                           f"by `psd2-harness run --html` or `psd2-harness report RUN_DIR`; in it, search for "
-                           f"`{case['id']}`)."), ""]
+                lines += [
+                    (
+                        f"Evidence: [{case['id']} in report.html]({case['report_link']}) (report.html is written "
+                        f"by `psd2-harness run --html` or `psd2-harness report RUN_DIR`; in it, search for "
+                        f"`{case['id']}`)."
+                    ),
+                    "",
+                ]
         lines.pop()
     return "\n".join(lines) + "\n"

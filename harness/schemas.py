@@ -43,8 +43,9 @@ def validate_part(doc: Document, key_path: tuple[Any, ...], schema_name: str, de
     node: Any = doc.data
     for key in key_path:
         node = node[key]
-    errors = sorted(_definition_validator(schema_name, definition).iter_errors(node),
-                    key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(
+        _definition_validator(schema_name, definition).iter_errors(node), key=lambda e: list(map(str, e.absolute_path))
+    )
     return [doc.error(_explain(error), tuple(key_path) + _key_path(error)) for error in _leaves(errors)]
 
 
@@ -72,13 +73,27 @@ def _leaves(errors: list[ValidationError]) -> list[ValidationError]:
     return out
 
 
-_TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "a whole number",
-               "boolean": "true or false", "number": "a number", "null": "null"}
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "number": "a number",
+    "null": "null",
+}
 
 
 def _name(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", int: "a whole number", bool: "a boolean",
-            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        int: "a whole number",
+        bool: "a boolean",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def _explain(error: ValidationError) -> str:
@@ -92,8 +107,9 @@ def _explain(error: ValidationError) -> str:
         return f"{error.message.split(' is a required')[0]} is missing{where}; it is required"
     if error.validator == "type":
         # JSON Schema's "type" is one type name or a list of them
-        wanted: list[str] = error.validator_value if isinstance(error.validator_value, list) \
-            else [error.validator_value]
+        wanted: list[str] = (
+            error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        )
         names = " or ".join(_TYPE_NAMES.get(t, t) for t in wanted)
         return f"wrong type{where}: got {_name(error.instance)}; expected {names}"
     if error.validator == "enum":

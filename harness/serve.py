@@ -27,8 +27,9 @@ def print_defects() -> None:
         click.echo(f"{d.name:40} {d.rule:7} {d.description}")
 
 
-def serve(*, host: str, port: int, defects: tuple[str, ...], regime: str, list_only: bool,
-          dialect: str = "reference") -> None:
+def serve(
+    *, host: str, port: int, defects: tuple[str, ...], regime: str, list_only: bool, dialect: str = "reference"
+) -> None:
     if list_only:
         print_defects()
         return

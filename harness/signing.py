@@ -62,10 +62,12 @@ class Signer:
 
     def _secret_forms(self) -> list[str]:
         """The private key as it could appear in a file (for the search before signing)."""
-        raw = self._key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                      serialization.NoEncryption())
-        pem = self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()).decode("ascii")
+        raw = self._key.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
+        pem = self._key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode("ascii")
         body = "".join(line for line in pem.splitlines() if not line.startswith("-----"))
         return [raw.hex(), base64.b64encode(raw).decode("ascii"), body]
 
@@ -75,13 +77,16 @@ class Signer:
 
 # -- keys -----------------------------------------------------------------------------------
 
+
 def _passphrase(passphrase_env: str | None) -> bytes | None:
     if not passphrase_env:
         return None
     value = os.environ.get(passphrase_env)
     if not value:
-        raise SigningError(f"environment variable {passphrase_env} (named for the key's passphrase) is "
-                           + ("empty" if value is not None else "not set"))
+        raise SigningError(
+            f"environment variable {passphrase_env} (named for the key's passphrase) is "
+            + ("empty" if value is not None else "not set")
+        )
     return value.encode("utf-8")
 
 
@@ -102,8 +107,10 @@ def load_signer(path: str | Path, passphrase_env: str | None = None) -> Signer:
             key = serialization.load_pem_private_key(data, password=password)
     except TypeError:
         if password is None:
-            raise SigningError(f"{path}: the key is encrypted; name the environment variable that holds its "
-                               "passphrase with --sign-key-passphrase-env NAME") from None
+            raise SigningError(
+                f"{path}: the key is encrypted; name the environment variable that holds its "
+                "passphrase with --sign-key-passphrase-env NAME"
+            ) from None
         raise SigningError(f"{path}: the key is not encrypted, but a passphrase was given") from None
     except (ValueError, UnsupportedAlgorithm):
         hint = "wrong passphrase, or " if password is not None else ""
@@ -146,8 +153,7 @@ def keygen(path: str | Path, passphrase_env: str | None = None) -> tuple[Path, P
             raise SigningError(f"{existing}: exists; keygen never overwrites a key")
     password = _passphrase(passphrase_env)
     key = Ed25519PrivateKey.generate()
-    encryption = (serialization.BestAvailableEncryption(password) if password
-                  else serialization.NoEncryption())
+    encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -163,6 +169,7 @@ def keygen(path: str | Path, passphrase_env: str | None = None) -> tuple[Path, P
 
 # -- sealing and checking a run folder ------------------------------------------------------
 
+
 def sign_run_dir(run_dir: Path, signer: Signer) -> str:
     """Sign RUN_DIR/SHA256SUMS as it is now: write SHA256SUMS.sig and SIGNER. Call it last:
     a file written afterwards is not covered. Returns the fingerprint; raises SigningError."""
@@ -172,8 +179,11 @@ def sign_run_dir(run_dir: Path, signer: Signer) -> str:
         raise SigningError(f"{sums}: missing, nothing to sign (the run did not finish writing its folder)")
     hits = integrity.leaks(run_dir, signer._secret_forms())
     if hits:  # cannot happen unless something wrote the key into the folder: never seal that
-        raise SigningError("not signed: the signing key's own bytes were found in "
-                           + ", ".join(hits) + " of the run folder; do not share it")
+        raise SigningError(
+            "not signed: the signing key's own bytes were found in "
+            + ", ".join(hits)
+            + " of the run folder; do not share it"
+        )
     signature = signer.sign(sums.read_bytes())
     (run_dir / SIG_FILE).write_text(base64.b64encode(signature).decode("ascii") + "\n", encoding="ascii")
     (run_dir / SIGNER_FILE).write_text(signer.fingerprint + "\n", encoding="ascii")
@@ -194,8 +204,10 @@ def check_signature(run_dir: Path, public_key: Ed25519PublicKey) -> list[str]:
     sums, sig = run_dir / integrity.SUMS_FILE, run_dir / SIG_FILE
     expected = fingerprint(public_key)
     if not sig.is_file():
-        return [f"{SIG_FILE}: missing: the folder is not signed, so nothing shows who sealed it "
-                f"(expected a signature by {expected})"]
+        return [
+            f"{SIG_FILE}: missing: the folder is not signed, so nothing shows who sealed it "
+            f"(expected a signature by {expected})"
+        ]
     if not sums.is_file():
         return [f"{integrity.SUMS_FILE}: missing, the signature covers nothing"]
     try:
@@ -207,10 +219,13 @@ def check_signature(run_dir: Path, public_key: Ed25519PublicKey) -> list[str]:
         public_key.verify(signature, sums.read_bytes())
     except InvalidSignature:
         if named and named != expected:
-            return [f"{SIG_FILE}: signed by another key ({SIGNER_FILE} names {named}; "
-                    f"the public key given is {expected})"]
-        return [f"{SIG_FILE}: the signature does not match {integrity.SUMS_FILE}: the checksums were "
-                "recomputed or edited after the folder was signed, or it was signed by another key"]
+            return [
+                f"{SIG_FILE}: signed by another key ({SIGNER_FILE} names {named}; the public key given is {expected})"
+            ]
+        return [
+            f"{SIG_FILE}: the signature does not match {integrity.SUMS_FILE}: the checksums were "
+            "recomputed or edited after the folder was signed, or it was signed by another key"
+        ]
     if named != expected:
         return [f"{SIGNER_FILE}: altered: names {named or 'nothing'}, but the folder is signed by {expected}"]
     return []
@@ -220,11 +235,15 @@ def signature_status(run_dir: Path) -> str:
     """For `verify` without --public-key: what the folder says about its signature, unchecked."""
     run_dir = Path(run_dir)
     if not (run_dir / SIG_FILE).is_file():
-        return ("unsigned: no SHA256SUMS.sig, so anyone who edits the folder can recompute SHA256SUMS "
-                "(sign runs with `run --sign-key KEY`)")
+        return (
+            "unsigned: no SHA256SUMS.sig, so anyone who edits the folder can recompute SHA256SUMS "
+            "(sign runs with `run --sign-key KEY`)"
+        )
     named = signer_named(run_dir)
-    return (f"signed{f' by {named}' if named else ''} but the signature was NOT checked: "
-            "pass --public-key with the signer's public key")
+    return (
+        f"signed{f' by {named}' if named else ''} but the signature was NOT checked: "
+        "pass --public-key with the signer's public key"
+    )
 
 
 def sign_and_say(run_dir: Path, signer: Signer, code: int) -> int:

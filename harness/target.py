@@ -27,8 +27,9 @@ from harness.schemas import validate
 from harness.values import parse_reference
 from harness.yamlsource import Document, load_document
 
-BUILTIN = {name: Path(__file__).resolve().parent / "targets" / f"{name}.yaml"
-           for name in ("reference", "reference-alt")}
+BUILTIN = {
+    name: Path(__file__).resolve().parent / "targets" / f"{name}.yaml" for name in ("reference", "reference-alt")
+}
 
 
 _UNSET = "/__sandbox"
@@ -61,7 +62,7 @@ class FamilyEndpoint:
             return self.pointers[pointer]
         for prefix, replacement in self.pointers.items():
             if pointer.startswith(prefix + "/"):
-                return replacement + pointer[len(prefix):]
+                return replacement + pointer[len(prefix) :]
         return pointer
 
 
@@ -114,16 +115,25 @@ class Target:
         plane = self.sandbox_for(family) if family else self.sandbox_path
         users = self.families[family].test_psus if family in self.families else ()
         if "fresh_psu" in needs and plane is None:
-            more = (f"; its {len(users)} fixed test user(s) serve only cases that leave a PSU unchanged (psu: any)"
-                    if users else "")
-            return (f"the case needs fresh PSUs of its own (it changes their state or moves time), and target "
-                    f"{self.name!r} has no sandbox plane to create them (sandbox: none){more}")
+            more = (
+                f"; its {len(users)} fixed test user(s) serve only cases that leave a PSU unchanged (psu: any)"
+                if users
+                else ""
+            )
+            return (
+                f"the case needs fresh PSUs of its own (it changes their state or moves time), and target "
+                f"{self.name!r} has no sandbox plane to create them (sandbox: none){more}"
+            )
         if "psu" in needs and plane is None and not users:
-            return (f"the case needs a PSU, and target {self.name!r} has neither a sandbox plane (sandbox: none) "
-                    "nor fixed test users (test_psus)")
+            return (
+                f"the case needs a PSU, and target {self.name!r} has neither a sandbox plane (sandbox: none) "
+                "nor fixed test users (test_psus)"
+            )
         if "sandbox" in needs and plane is None:
-            return (f"the case needs the sandbox control plane (SBX), and target {self.name!r} declares none "
-                    "(sandbox: none)")
+            return (
+                f"the case needs the sandbox control plane (SBX), and target {self.name!r} declares none "
+                "(sandbox: none)"
+            )
         if "clock" in needs and self.clock == "none":
             return f"the case moves the bank's clock, and target {self.name!r} declares no clock control (clock: none)"
         if "otp" in needs:
@@ -142,7 +152,7 @@ class Target:
         method = remap.get("method", op.method).upper()
         path = remap.get("path", op.path)
         if op.document.startswith(openapi.SANDBOX) and "path" not in remap:
-            path = (self.sandbox_for(family) or "/__sandbox") + path[len("/__sandbox"):]
+            path = (self.sandbox_for(family) or "/__sandbox") + path[len("/__sandbox") :]
         for name, value in path_params.items():
             path = path.replace("{" + name + "}", quote(str(value), safe=""))
         return method, endpoint.base_path + path
@@ -171,21 +181,28 @@ class Target:
     def app_object(self) -> Any:
         """The object `app:` names (the app, or its factory); a ConfigError if it cannot be imported."""
         if not self.allow_app:
-            raise ConfigError(f"target {self.name!r} names an in-process app ({self.app}): importing it runs that "
-                              "module's code, so it is not done unless you allow it; expected --allow-app (run, "
-                              "doctor, matrix) or the pytest option --harness-allow-app", Location(self.source))
+            raise ConfigError(
+                f"target {self.name!r} names an in-process app ({self.app}): importing it runs that "
+                "module's code, so it is not done unless you allow it; expected --allow-app (run, "
+                "doctor, matrix) or the pytest option --harness-allow-app",
+                Location(self.source),
+            )
         module_name, _, attr = (self.app or "").partition(":")
         try:
             obj: Any = importlib.import_module(module_name)
             for part in attr.split("."):
                 obj = getattr(obj, part)
         except (ImportError, AttributeError) as exc:
-            raise ConfigError(f"cannot load app {self.app!r} ({exc}); expected module:attribute of an ASGI/WSGI app",
-                              Location(self.source)) from None
+            raise ConfigError(
+                f"cannot load app {self.app!r} ({exc}); expected module:attribute of an ASGI/WSGI app",
+                Location(self.source),
+            ) from None
         if not callable(obj) or (not self.factory and not _is_app(obj)):
-            raise ConfigError(f"{self.app!r} is not an ASGI or WSGI app{' factory' if self.factory else ''}; expected "
-                              "module:attribute of one (factory: true for a function that returns it)",
-                              Location(self.source))
+            raise ConfigError(
+                f"{self.app!r} is not an ASGI or WSGI app{' factory' if self.factory else ''}; expected "
+                "module:attribute of one (factory: true for a function that returns it)",
+                Location(self.source),
+            )
         return obj
 
     def load_app(self, defects: list[str] | None = None) -> Any:
@@ -199,11 +216,16 @@ class Target:
             try:
                 obj = obj(**kwargs)
             except TypeError as exc:
-                raise ConfigError(f"app factory {self.app!r} does not take app_args {sorted(kwargs)} ({exc}); "
-                                  "expected the keyword arguments it accepts", Location(self.source)) from None
+                raise ConfigError(
+                    f"app factory {self.app!r} does not take app_args {sorted(kwargs)} ({exc}); "
+                    "expected the keyword arguments it accepts",
+                    Location(self.source),
+                ) from None
             if not _is_app(obj):
-                raise ConfigError(f"app factory {self.app!r} returned {type(obj).__name__}, not an ASGI or WSGI app",
-                                  Location(self.source))
+                raise ConfigError(
+                    f"app factory {self.app!r} returned {type(obj).__name__}, not an ASGI or WSGI app",
+                    Location(self.source),
+                )
         elif defects:
             raise ConfigError("defects can only be injected into an app factory (factory: true)", Location(self.source))
         return obj
@@ -226,8 +248,11 @@ def _is_app(obj: Any) -> bool:
     if _is_asgi(obj):
         return True
     try:
-        params = [p for p in inspect.signature(obj).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        params = [
+            p
+            for p in inspect.signature(obj).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
     except (TypeError, ValueError):  # a builtin such as os.system: no app
         return False
     return len(params) == 2
@@ -240,6 +265,7 @@ def _is_asgi(app: Any) -> bool:
 
 # -- loading -------------------------------------------------------------------------------
 
+
 def load_target(name_or_path: str | Path, *, regime: str | None = None, allow_app: bool = False) -> Target:
     """The target named (built-in) or read from a file; raises `ConfigErrors` with locations.
     `allow_app`: a target file's `app:` may be imported (built-in targets always may)."""
@@ -247,8 +273,9 @@ def load_target(name_or_path: str | Path, *, regime: str | None = None, allow_ap
     path = BUILTIN.get(text, Path(text))
     doc = load_document(path)
     if not isinstance(doc.data, dict):
-        raise ConfigErrors([doc.error("a target file must be a YAML mapping; "
-                                      "expected keys name, family, base_url ...")])
+        raise ConfigErrors(
+            [doc.error("a target file must be a YAML mapping; expected keys name, family, base_url ...")]
+        )
     errors = validate(doc, "target.schema.json")
     if errors:
         raise ConfigErrors(errors)
@@ -266,30 +293,51 @@ def _build(doc: Document, regime_override: str | None) -> Target:
     if ("family" in data) == ("families" in data):
         errors.append(doc.error("a target needs exactly one of family (one API family) or families (several)"))
     if ("base_url" in data) == ("app" in data):
-        errors.append(doc.error("a target needs exactly one of base_url (a bank over HTTP) or app (module:attr, "
-                                "in process)"))
+        errors.append(
+            doc.error("a target needs exactly one of base_url (a bank over HTTP) or app (module:attr, in process)")
+        )
     base_url = data.get("base_url")
     if base_url is not None:
         from urllib.parse import urlsplit
 
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            errors.append(doc.error(f"base_url {base_url!r} is not an absolute http(s) URL; expected e.g. "
-                                    "https://sandbox.bank.example (family paths go in base_path)", ("base_url",)))
+            errors.append(
+                doc.error(
+                    f"base_url {base_url!r} is not an absolute http(s) URL; expected e.g. "
+                    "https://sandbox.bank.example (family paths go in base_path)",
+                    ("base_url",),
+                )
+            )
         elif parts.username or parts.password:
-            errors.append(doc.error("base_url carries credentials (user:password@); expected them in headers as "
-                                    "${env:NAME} references (a URL is written to every report)", ("base_url",)))
+            errors.append(
+                doc.error(
+                    "base_url carries credentials (user:password@); expected them in headers as "
+                    "${env:NAME} references (a URL is written to every report)",
+                    ("base_url",),
+                )
+            )
     clock = data.get("clock", "per-psu" if "app" in data else "none")
     if clock == "freezegun" and "app" not in data:
-        errors.append(doc.error("clock freezegun only works for an in-process app; expected per-psu, bank-wide or "
-                                "none for a bank over HTTP", ("clock",)))
+        errors.append(
+            doc.error(
+                "clock freezegun only works for an in-process app; expected per-psu, bank-wide or "
+                "none for a bank over HTTP",
+                ("clock",),
+            )
+        )
     secrets: list[str] = []
     headers: dict[str, str] = {}
     for name, value in (data.get("headers") or {}).items():
         resolved = _env_value(doc, value, ("headers", name), errors, secrets)
         if resolved is not None and is_secret_key(name) and parse_reference(value) is None:
-            errors.append(doc.error(f"header {name} holds an inline credential; expected a reference such as "
-                                    "${env:BANK_API_KEY} (credentials never live in target files)", ("headers", name)))
+            errors.append(
+                doc.error(
+                    f"header {name} holds an inline credential; expected a reference such as "
+                    "${env:BANK_API_KEY} (credentials never live in target files)",
+                    ("headers", name),
+                )
+            )
         if resolved is not None:
             headers[name] = resolved
     for i, value in enumerate(data.get("secrets") or []):
@@ -304,18 +352,30 @@ def _build(doc: Document, regime_override: str | None) -> Target:
             ref = parse_reference(tls[key])
             if ref is not None and ref.startswith("env:"):  # where the certificate lives differs per machine
                 if ref[4:] not in os.environ:
-                    errors.append(doc.error(f"environment variable {ref[4:]} is not set; expected it exported "
-                                            "before the run", ("tls", key)))
+                    errors.append(
+                        doc.error(
+                            f"environment variable {ref[4:]} is not set; expected it exported before the run",
+                            ("tls", key),
+                        )
+                    )
                     continue
                 tls[key] = os.environ[ref[4:]]
             file = (doc.path.parent / tls[key]).resolve()
             if not file.is_file():
-                errors.append(doc.error(f"tls {key} {tls[key]!r} is not a readable file; expected a PEM file "
-                                        "(a path relative to the target file)", ("tls", key)))
+                errors.append(
+                    doc.error(
+                        f"tls {key} {tls[key]!r} is not a readable file; expected a PEM file "
+                        "(a path relative to the target file)",
+                        ("tls", key),
+                    )
+                )
             tls[key] = str(file)
     if "client_key" in tls and "client_cert" not in tls:
-        errors.append(doc.error("tls client_key needs client_cert (the QWAC-style certificate it belongs to)",
-                                ("tls", "client_key")))
+        errors.append(
+            doc.error(
+                "tls client_key needs client_cert (the QWAC-style certificate it belongs to)", ("tls", "client_key")
+            )
+        )
     regime = regime_override or data.get("regime", DEFAULT_REGIME)
     try:
         load_regime(regime)
@@ -326,15 +386,29 @@ def _build(doc: Document, regime_override: str | None) -> Target:
     sandbox = data.get("sandbox", {"path": "/__sandbox"} if "app" in data else "none")
     planes = [sandbox] + [(spec or {}).get("sandbox") for spec in (data.get("families") or {}).values()]
     otp = data.get("otp", "sandbox" if any(p not in (None, "none") for p in planes) else "none")
-    defaults = tuple(f"{key} {value if isinstance(value, str) else value.get('path')}"
-                     for key, value in (("sandbox", sandbox), ("clock", clock), ("otp", otp)) if key not in data)
+    defaults = tuple(
+        f"{key} {value if isinstance(value, str) else value.get('path')}"
+        for key, value in (("sandbox", sandbox), ("clock", clock), ("otp", otp))
+        if key not in data
+    )
     return Target(
-        name=data["name"], source=doc.display, families=families, base_url=data.get("base_url", "").rstrip("/") or None,
-        app=data.get("app"), factory=bool(data.get("factory", False)), app_args=data.get("app_args") or {},
-        headers=headers, secrets=secrets,
-        sandbox_path=None if sandbox == "none" else sandbox.get("path", "/__sandbox"), clock=clock, otp=otp,
-        regime=regime, tls=tls, timeouts=data.get("timeouts") or {},
-        description=data.get("description", ""), defaults=defaults,
+        name=data["name"],
+        source=doc.display,
+        families=families,
+        base_url=data.get("base_url", "").rstrip("/") or None,
+        app=data.get("app"),
+        factory=bool(data.get("factory", False)),
+        app_args=data.get("app_args") or {},
+        headers=headers,
+        secrets=secrets,
+        sandbox_path=None if sandbox == "none" else sandbox.get("path", "/__sandbox"),
+        clock=clock,
+        otp=otp,
+        regime=regime,
+        tls=tls,
+        timeouts=data.get("timeouts") or {},
+        description=data.get("description", ""),
+        defaults=defaults,
         max_body_bytes=int(data.get("max_body_bytes", 5 * 1024 * 1024)),
     )
 
@@ -349,8 +423,7 @@ def _families(doc: Document, errors: list[ConfigError], secrets: list[str]) -> d
         spec = spec or {}
         key = ("families", fam) if "families" in data else ()
         if fam not in known:
-            errors.append(doc.error(f"unknown family {fam!r}; expected one of: {', '.join(known)}",
-                                    key or ("family",)))
+            errors.append(doc.error(f"unknown family {fam!r}; expected one of: {', '.join(known)}", key or ("family",)))
             continue
         maps: dict[str, dict[str, Any]] = {}
         where: dict[str, dict[str, tuple[Any, ...]]] = {}
@@ -364,35 +437,57 @@ def _families(doc: Document, errors: list[ConfigError], secrets: list[str]) -> d
         for op_id in maps["operations"]:
             if op_id not in openapi.operations(fam):
                 if where["operations"][op_id][:1] == ("families",) or len(raw_families) == 1:
-                    errors.append(doc.error(f"unknown operationId {op_id!r} for family {fam}; expected one of "
-                                            f"specs/{fam}.openapi.yaml or specs/sandbox.openapi.yaml"
-                                            f"{_near(op_id, openapi.operations(fam))}", where["operations"][op_id]))
+                    errors.append(
+                        doc.error(
+                            f"unknown operationId {op_id!r} for family {fam}; expected one of "
+                            f"specs/{fam}.openapi.yaml or specs/sandbox.openapi.yaml"
+                            f"{_near(op_id, openapi.operations(fam))}",
+                            where["operations"][op_id],
+                        )
+                    )
         schemas = _schemas(doc, maps["schemas"], where["schemas"], errors)
         psu = _psu_map(doc, fam, maps["psu"], where["psu"], errors, secrets)
         sandbox: Any = spec.get("sandbox", _UNSET) if key else _UNSET  # unset, "none" or {path: ...}
         flows = _replacement_flows(doc, fam, spec, key, errors)
-        users = _test_psus(doc, fam, spec.get("test_psus") if key and "test_psus" in spec else data.get("test_psus"),
-                           (key + ("test_psus",)) if key and "test_psus" in spec else ("test_psus",), errors, secrets)
+        users = _test_psus(
+            doc,
+            fam,
+            spec.get("test_psus") if key and "test_psus" in spec else data.get("test_psus"),
+            (key + ("test_psus",)) if key and "test_psus" in spec else ("test_psus",),
+            errors,
+            secrets,
+        )
         out[fam] = FamilyEndpoint(
             base_path=spec.get("base_path", "").rstrip("/"),
             operations={k: v for k, v in maps["operations"].items() if k in openapi.operations(fam)},
-            header_names=maps["header_names"], pointers=maps["pointers"], schemas=schemas,
-            url_params=maps["url_params"], psu=psu,
+            header_names=maps["header_names"],
+            pointers=maps["pointers"],
+            schemas=schemas,
+            url_params=maps["url_params"],
+            psu=psu,
             sandbox_path=_UNSET if sandbox == _UNSET else (None if sandbox == "none" else sandbox.get("path", _UNSET)),
-            flows=flows, test_psus=users)
+            flows=flows,
+            test_psus=users,
+        )
     for op_id in data.get("operations") or {}:
         if not any(op_id in openapi.operations(f) for f in out):
-            errors.append(doc.error(f"unknown operationId {op_id!r}; expected an operationId of the target's "
-                                    "families", ("operations", op_id)))
-    for name in (data.get("flows") or {}):
+            errors.append(
+                doc.error(
+                    f"unknown operationId {op_id!r}; expected an operationId of the target's families",
+                    ("operations", op_id),
+                )
+            )
+    for name in data.get("flows") or {}:
         if not any(name in out[f].flows for f in out):
-            errors.append(doc.error(f"no flow library of the target's families has a flow {name!r} to replace",
-                                    ("flows", name)))
+            errors.append(
+                doc.error(f"no flow library of the target's families has a flow {name!r} to replace", ("flows", name))
+            )
     return out
 
 
-def _schemas(doc: Document, raw: dict[str, str], where: dict[str, tuple[Any, ...]],
-             errors: list[ConfigError]) -> dict[str, str]:
+def _schemas(
+    doc: Document, raw: dict[str, str], where: dict[str, tuple[Any, ...]], errors: list[ConfigError]
+) -> dict[str, str]:
     from harness.checks import SchemaRefError, load_schema_ref
 
     out: dict[str, str] = {}
@@ -409,8 +504,7 @@ def _schemas(doc: Document, raw: dict[str, str], where: dict[str, tuple[Any, ...
     return out
 
 
-def _fact_value(doc: Document, value: Any, key: tuple[Any, ...], errors: list[ConfigError],
-                secrets: list[str]) -> Any:
+def _fact_value(doc: Document, value: Any, key: tuple[Any, ...], errors: list[ConfigError], secrets: list[str]) -> Any:
     """A fact's mapping: a JSON Pointer stays one, `${env:NAME}` becomes its value (a secret)."""
     if isinstance(value, str) and parse_reference(value) is not None:
         return _env_value(doc, value, key, errors, secrets)
@@ -419,8 +513,14 @@ def _fact_value(doc: Document, value: Any, key: tuple[Any, ...], errors: list[Co
     return value
 
 
-def _psu_map(doc: Document, family: str, raw: dict[str, Any], where: dict[str, tuple[Any, ...]],
-             errors: list[ConfigError], secrets: list[str]) -> dict[str, Any]:
+def _psu_map(
+    doc: Document,
+    family: str,
+    raw: dict[str, Any],
+    where: dict[str, tuple[Any, ...]],
+    errors: list[ConfigError],
+    secrets: list[str],
+) -> dict[str, Any]:
     from harness.facts import family_facts
 
     facts = family_facts(family).facts
@@ -429,33 +529,55 @@ def _psu_map(doc: Document, family: str, raw: dict[str, Any], where: dict[str, t
         key = where[name]
         fact = facts.get(name)
         if fact is None:
-            errors.append(doc.error(f"{name!r} is not a fact of a {family} PSU; expected one of: {', '.join(facts)}"
-                                    f"{_near(name, facts)} (specs/facts/{family}.yaml)", key))
+            errors.append(
+                doc.error(
+                    f"{name!r} is not a fact of a {family} PSU; expected one of: {', '.join(facts)}"
+                    f"{_near(name, facts)} (specs/facts/{family}.yaml)",
+                    key,
+                )
+            )
             continue
         if isinstance(value, dict):
             if not fact.items:
-                errors.append(doc.error(f"fact {name!r} is a {fact.type}; expected a JSON Pointer, a constant or "
-                                        "${env:NAME} (only a list of records maps its items)", key))
+                errors.append(
+                    doc.error(
+                        f"fact {name!r} is a {fact.type}; expected a JSON Pointer, a constant or "
+                        "${env:NAME} (only a list of records maps its items)",
+                        key,
+                    )
+                )
                 continue
             for sub, pointer in value.items():
                 if sub != "at" and sub not in fact.items:
-                    errors.append(doc.error(f"{sub!r} is not a fact of an item of {name!r}; expected at (where the "
-                                            f"list is) or one of: {', '.join(fact.items)}", key + (sub,)))
+                    errors.append(
+                        doc.error(
+                            f"{sub!r} is not a fact of an item of {name!r}; expected at (where the "
+                            f"list is) or one of: {', '.join(fact.items)}",
+                            key + (sub,),
+                        )
+                    )
                 elif not (isinstance(pointer, str) and (pointer == "" or pointer.startswith("/"))):
-                    errors.append(doc.error(f"{name}.{sub} must be a JSON Pointer (/...); got {pointer!r}",
-                                            key + (sub,)))
+                    errors.append(
+                        doc.error(f"{name}.{sub} must be a JSON Pointer (/...); got {pointer!r}", key + (sub,))
+                    )
             out[name] = value
             continue
         if fact.secret and not (isinstance(value, str) and (value.startswith("/") or parse_reference(value))):
-            errors.append(doc.error(f"fact {name!r} is a credential; expected a JSON Pointer into the new-PSU answer "
-                                    "or ${env:NAME} (credentials never live in target files)", key))
+            errors.append(
+                doc.error(
+                    f"fact {name!r} is a credential; expected a JSON Pointer into the new-PSU answer "
+                    "or ${env:NAME} (credentials never live in target files)",
+                    key,
+                )
+            )
             continue
         out[name] = _fact_value(doc, value, key, errors, secrets)
     return out
 
 
-def _test_psus(doc: Document, family: str, raw: Any, key: tuple[Any, ...], errors: list[ConfigError],
-               secrets: list[str]) -> tuple[dict[str, Any], ...]:
+def _test_psus(
+    doc: Document, family: str, raw: Any, key: tuple[Any, ...], errors: list[ConfigError], secrets: list[str]
+) -> tuple[dict[str, Any], ...]:
     from harness.facts import family_facts
 
     if not raw:
@@ -468,13 +590,23 @@ def _test_psus(doc: Document, family: str, raw: Any, key: tuple[Any, ...], error
             here = key + (i, name)
             fact = facts.get(name)
             if fact is None:
-                errors.append(doc.error(f"{name!r} is not a fact of a {family} PSU; expected one of: "
-                                        f"{', '.join(facts)}{_near(name, facts)}", here))
+                errors.append(
+                    doc.error(
+                        f"{name!r} is not a fact of a {family} PSU; expected one of: "
+                        f"{', '.join(facts)}{_near(name, facts)}",
+                        here,
+                    )
+                )
                 continue
             secret_items = [s.name for s in fact.items.values() if s.secret]
             if fact.secret and not (isinstance(value, str) and parse_reference(value)):
-                errors.append(doc.error(f"fact {name!r} of a test user is a credential; expected ${{env:NAME}} "
-                                        "(credentials never live in target files)", here))
+                errors.append(
+                    doc.error(
+                        f"fact {name!r} of a test user is a credential; expected ${{env:NAME}} "
+                        "(credentials never live in target files)",
+                        here,
+                    )
+                )
                 continue
             if fact.is_list and isinstance(value, list):
                 items = []
@@ -482,8 +614,11 @@ def _test_psus(doc: Document, family: str, raw: Any, key: tuple[Any, ...], error
                     if isinstance(item, dict):
                         for sub in secret_items:
                             if sub in item and not (isinstance(item[sub], str) and parse_reference(item[sub])):
-                                errors.append(doc.error(f"{name}[{j}].{sub} is a credential; expected ${{env:NAME}}",
-                                                        here + (j, sub)))
+                                errors.append(
+                                    doc.error(
+                                        f"{name}[{j}].{sub} is a credential; expected ${{env:NAME}}", here + (j, sub)
+                                    )
+                                )
                         items.append({k: _fact_value(doc, v, here + (j, k), errors, secrets) for k, v in item.items()})
                     else:
                         items.append(_fact_value(doc, item, here + (j,), errors, secrets))
@@ -494,8 +629,9 @@ def _test_psus(doc: Document, family: str, raw: Any, key: tuple[Any, ...], error
     return tuple(users)
 
 
-def _replacement_flows(doc: Document, family: str, spec: dict[str, Any], key: tuple[Any, ...],
-                       errors: list[ConfigError]) -> dict[str, Any]:
+def _replacement_flows(
+    doc: Document, family: str, spec: dict[str, Any], key: tuple[Any, ...], errors: list[ConfigError]
+) -> dict[str, Any]:
     """The target's replacements of the family's library flows: top-level `flows` (for every
     family whose library has the name) under the family's own."""
     from harness.loader import library, replacement_flow
@@ -526,8 +662,9 @@ def _env_value(doc: Document, value: str, key: tuple, errors: list[ConfigError],
     ref = parse_reference(value)
     if ref is None:
         if "${" in value:
-            errors.append(doc.error(f"{value!r} mixes text and ${{...}}; expected a whole ${{env:NAME}} reference",
-                                    key))
+            errors.append(
+                doc.error(f"{value!r} mixes text and ${{...}}; expected a whole ${{env:NAME}} reference", key)
+            )
             return None
         return value
     if not ref.startswith("env:"):

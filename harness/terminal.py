@@ -17,8 +17,12 @@ import pytest
 
 from harness.verdicts import BROKEN, FAILED, NOT_TESTABLE, PASSED, SKIPPED
 
-LETTERS = {PASSED: (".", "PASSED"), FAILED: ("F", "FAILED"), BROKEN: ("B", "BROKEN"),
-           NOT_TESTABLE: ("N", "NOT TESTABLE")}
+LETTERS = {
+    PASSED: (".", "PASSED"),
+    FAILED: ("F", "FAILED"),
+    BROKEN: ("B", "BROKEN"),
+    NOT_TESTABLE: ("N", "NOT TESTABLE"),
+}
 
 EXIT_MEANINGS = {
     0: "every selected case passed",

@@ -68,14 +68,19 @@ def load_document(path: str | Path) -> Document:
     path = Path(path)
     try:
         if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
-            raise ConfigError(f"the file is {path.stat().st_size} bytes; expected a suite or target file of at most "
-                              f"{MAX_FILE_BYTES} bytes", Location(display_path(path)))
+            raise ConfigError(
+                f"the file is {path.stat().st_size} bytes; expected a suite or target file of at most "
+                f"{MAX_FILE_BYTES} bytes",
+                Location(display_path(path)),
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("file not found; expected a readable YAML file", Location(display_path(path))) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read file ({exc.__class__.__name__}: {exc}); expected a readable UTF-8 YAML file",
-                          Location(display_path(path))) from None
+        raise ConfigError(
+            f"cannot read file ({exc.__class__.__name__}: {exc}); expected a readable UTF-8 YAML file",
+            Location(display_path(path)),
+        ) from None
     return parse_document(text, path)
 
 
@@ -89,7 +94,7 @@ def parse_document(text: str, path: Path) -> Document:
         where = Location(doc.display, mark.line + 1, mark.column + 1) if mark else Location(doc.display)
         hint = ""
         if mark is not None and "${" in text.splitlines()[mark.line if mark.line < len(text.splitlines()) else -1]:
-            hint = " (inside { } or [ ], write a ${...} reference in quotes: \"${token}\")"
+            hint = ' (inside { } or [ ], write a ${...} reference in quotes: "${token}")'
         raise ConfigError(f"YAML syntax error: {problem}; expected well-formed YAML{hint}", where) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}; expected well-formed YAML", Location(doc.display)) from None
@@ -103,20 +108,26 @@ def _convert(node: yaml.Node, key_path: PathKey, doc: Document, count: list[int]
     count[0] += 1
     if count[0] > MAX_VALUES or len(key_path) > MAX_DEPTH:
         too = f"more than {MAX_VALUES} values" if count[0] > MAX_VALUES else f"deeper than {MAX_DEPTH} levels"
-        raise ConfigError(f"the document expands to {too} (YAML aliases repeating a node?); expected a suite or "
-                          "target file of ordinary size", Location(doc.display, node.start_mark.line + 1,
-                                                                   node.start_mark.column + 1))
+        raise ConfigError(
+            f"the document expands to {too} (YAML aliases repeating a node?); expected a suite or "
+            "target file of ordinary size",
+            Location(doc.display, node.start_mark.line + 1, node.start_mark.column + 1),
+        )
     doc.marks[key_path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise ConfigError("a mapping key must be a plain value; expected a name",
-                                  Location(doc.display, key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                raise ConfigError(
+                    "a mapping key must be a plain value; expected a name",
+                    Location(doc.display, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
+                )
             key = _constructor.construct_object(key_node)
             if key in out:
-                raise ConfigError(f"duplicate key {key!r}; expected each key once",
-                                  Location(doc.display, key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                raise ConfigError(
+                    f"duplicate key {key!r}; expected each key once",
+                    Location(doc.display, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
+                )
             out[key] = _convert(value_node, key_path + (key,), doc, count)
         return out
     if isinstance(node, yaml.SequenceNode):
@@ -126,5 +137,7 @@ def _convert(node: yaml.Node, key_path: PathKey, doc: Document, count: list[int]
     try:
         return _constructor.construct_object(node)
     except yaml.constructor.ConstructorError as exc:
-        raise ConfigError(f"{exc.problem}; expected a plain YAML value",
-                          Location(doc.display, node.start_mark.line + 1, node.start_mark.column + 1)) from None
+        raise ConfigError(
+            f"{exc.problem}; expected a plain YAML value",
+            Location(doc.display, node.start_mark.line + 1, node.start_mark.column + 1),
+        ) from None

@@ -66,8 +66,9 @@ def test_freezegun_clock_gives_the_same_verdicts(tmp_path: Path, reference_verdi
 @pytest.fixture
 def served() -> Iterator[str]:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "serve", "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     assert "reference bank" in proc.stdout.readline()
     try:
@@ -77,15 +78,18 @@ def served() -> Iterator[str]:
         proc.wait(10)
 
 
-def test_over_http_against_serve_gives_the_same_verdicts(tmp_path: Path, served: str,
-                                                         reference_verdicts: dict[str, str]) -> None:
+def test_over_http_against_serve_gives_the_same_verdicts(
+    tmp_path: Path, served: str, reference_verdicts: dict[str, str]
+) -> None:
     target = tmp_path / "served.yaml"
     target.write_text(
         "name: reference-served\n"
         f"base_url: {served}\n"
         "families: {escalation: {base_path: /escalation}, workflow: {base_path: /workflow},\n"
         "           stepup: {base_path: /stepup}, dedicated: {base_path: /dedicated}}\n"
-        "sandbox: {path: /__sandbox}\nclock: per-psu\notp: sandbox\n", encoding="utf-8")
+        "sandbox: {path: /__sandbox}\nclock: per-psu\notp: sandbox\n",
+        encoding="utf-8",
+    )
     code, verdicts, _ = _verdicts(tmp_path, str(target))
     assert (code, verdicts) == (0, reference_verdicts)
 
@@ -128,8 +132,9 @@ def test_the_readme_served_target_passes_doctor(tmp_path: Path, served: str) -> 
     assert report.exit_code == 0, [f"{c.status} {c.family}: {c.what}" for c in report.checks if c.status != "ok"]
 
 
-def test_a_bank_wide_clock_with_two_workers_gives_no_false_verdict(tmp_path: Path, served: str,
-                                                                    reference_verdicts: dict[str, str]) -> None:
+def test_a_bank_wide_clock_with_two_workers_gives_no_false_verdict(
+    tmp_path: Path, served: str, reference_verdicts: dict[str, str]
+) -> None:
     """Every jump of the one clock lands on every case beside it: with a bank-wide clock the
     cases run on one worker, so `-n 2` gives the serial verdicts."""
     target = _served_example(tmp_path, served, clock="bank-wide")

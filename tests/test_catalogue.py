@@ -51,8 +51,11 @@ def test_every_catalogued_rule_is_in_the_contract() -> None:
 
 
 def test_every_regulatory_rule_cites_at_least_one_https_source() -> None:
-    bad = [rid for rid, req in catalogue().items()
-           if not rid.startswith("SBX-") and not any(c.url.startswith("https://") for c in req.citations)]
+    bad = [
+        rid
+        for rid, req in catalogue().items()
+        if not rid.startswith("SBX-") and not any(c.url.startswith("https://") for c in req.citations)
+    ]
     assert not bad, f"requirements without a citation with an https URL: {bad}"
 
 
@@ -64,10 +67,13 @@ def test_sandbox_rules_are_conventions_citing_nothing() -> None:
 
 
 def test_citation_urls_point_at_the_instrument() -> None:
-    expected = {"RTS (EU) 2018/389": "CELEX:32018R0389",
-                "RTS (EU) 2018/389 as amended by (EU) 2022/2360": "CELEX:32022R2360",
-                "PSD2 (EU) 2015/2366": "CELEX:32015L2366",
-                "RFC 6749": "rfc-editor.org/rfc/rfc6749", "RFC 6750": "rfc-editor.org/rfc/rfc6750"}
+    expected = {
+        "RTS (EU) 2018/389": "CELEX:32018R0389",
+        "RTS (EU) 2018/389 as amended by (EU) 2022/2360": "CELEX:32022R2360",
+        "PSD2 (EU) 2015/2366": "CELEX:32015L2366",
+        "RFC 6749": "rfc-editor.org/rfc/rfc6749",
+        "RFC 6750": "rfc-editor.org/rfc/rfc6750",
+    }
     for req in catalogue().values():
         for cite in req.citations:
             assert expected[cite.instrument] in cite.url, f"{req.id} {cite.label}: {cite.url}"
@@ -107,38 +113,77 @@ def test_every_defect_of_the_reference_bank_names_a_catalogued_rule() -> None:
 
 # ----------------------------------------------------------------------- broken catalogues
 
+
 def _break(text: str, old: str, new: str, after: str = "") -> str:
     start = text.index(after) if after else 0
     at = text.index(old, start)
-    return text[:at] + new + text[at + len(old):]
+    return text[:at] + new + text[at + len(old) :]
 
 
 def _line_of(text: str, needle: str, after: str = "") -> int:
-    return text[:text.index(needle, text.index(after) if after else 0)].count("\n") + 1
+    return text[: text.index(needle, text.index(after) if after else 0)].count("\n") + 1
 
 
 BREAKS = {
     # name: (old, new, after, the text on the line the error must name, the words it must say)
     "unknown severity": ("severity: warning", "severity: low", "id: DED-7", "severity: low", "'low' is not allowed"),
-    "http url": ("url: https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3",
-                 "url: http://www.rfc-editor.org/rfc/rfc6749#section-4.1.3", "id: DED-7",
-                 "url: http://www.rfc-editor.org", "has the wrong form"),
-    "article-level reference": ("reference: Art. 4(3)(d)", "reference: Art. 4", "id: STP-7",
-                                "reference: Art. 4\n", "has the wrong form"),
-    "unverified without note": ("verified: true\n        role: basis\n        note: >-",
-                                "verified: false\n        role: basis\n        nota: >-", "id: ESC-9",
-                                "instrument: RTS (EU) 2018/389\n        reference: Art. 4(3)(a)", "'note' is missing"),
-    "duplicate id": ("id: DED-7", "id: DED-6", "id: DED-6", "id: DED-6\n    title: The token endpoint",
-                     "duplicate requirement ID 'DED-6'"),
-    "unknown source": ("source: 003_e6d676c14a82e361.txt", "source: 003_0000000000000000.txt", "id: DED-7",
-                       "source: 003_0000000000000000.txt", "unknown source"),
-    "regulation without a basis citation": ("role: basis", "role: context", "id: ESC-9", "basis: regulation",
-                                            "no citation of RTS or PSD2 with role basis"),
-    "sandbox rule citing": ("citations: []", "citations: [{instrument: RFC 6749, reference: §7, "
-                            "url: 'https://www.rfc-editor.org/rfc/rfc6749', verified: true, role: basis}]",
-                            "id: SBX-1", "citations: [{instrument", "expected"),
-    "yaml syntax": ("severity: major", "severity: major: high", "id: SBX-1", "severity: major: high",
-                    "YAML syntax error"),
+    "http url": (
+        "url: https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3",
+        "url: http://www.rfc-editor.org/rfc/rfc6749#section-4.1.3",
+        "id: DED-7",
+        "url: http://www.rfc-editor.org",
+        "has the wrong form",
+    ),
+    "article-level reference": (
+        "reference: Art. 4(3)(d)",
+        "reference: Art. 4",
+        "id: STP-7",
+        "reference: Art. 4\n",
+        "has the wrong form",
+    ),
+    "unverified without note": (
+        "verified: true\n        role: basis\n        note: >-",
+        "verified: false\n        role: basis\n        nota: >-",
+        "id: ESC-9",
+        "instrument: RTS (EU) 2018/389\n        reference: Art. 4(3)(a)",
+        "'note' is missing",
+    ),
+    "duplicate id": (
+        "id: DED-7",
+        "id: DED-6",
+        "id: DED-6",
+        "id: DED-6\n    title: The token endpoint",
+        "duplicate requirement ID 'DED-6'",
+    ),
+    "unknown source": (
+        "source: 003_e6d676c14a82e361.txt",
+        "source: 003_0000000000000000.txt",
+        "id: DED-7",
+        "source: 003_0000000000000000.txt",
+        "unknown source",
+    ),
+    "regulation without a basis citation": (
+        "role: basis",
+        "role: context",
+        "id: ESC-9",
+        "basis: regulation",
+        "no citation of RTS or PSD2 with role basis",
+    ),
+    "sandbox rule citing": (
+        "citations: []",
+        "citations: [{instrument: RFC 6749, reference: §7, "
+        "url: 'https://www.rfc-editor.org/rfc/rfc6749', verified: true, role: basis}]",
+        "id: SBX-1",
+        "citations: [{instrument",
+        "expected",
+    ),
+    "yaml syntax": (
+        "severity: major",
+        "severity: major: high",
+        "id: SBX-1",
+        "severity: major: high",
+        "YAML syntax error",
+    ),
 }
 
 
@@ -161,8 +206,12 @@ def test_a_broken_catalogue_is_a_config_error_naming_file_and_line(name: str, tm
 
 def test_the_whole_catalogue_is_checked_in_one_pass(tmp_path: Path) -> None:
     text = CATALOGUE.read_text(encoding="utf-8")
-    broken = _break(_break(text, "severity: warning", "severity: low", "id: DED-7"),
-                    "severity: critical", "severity: grave", "id: ESC-2")
+    broken = _break(
+        _break(text, "severity: warning", "severity: low", "id: DED-7"),
+        "severity: critical",
+        "severity: grave",
+        "id: ESC-2",
+    )
     path = tmp_path / "requirements.yaml"
     path.write_text(broken, encoding="utf-8")
     with pytest.raises(ConfigErrors) as info:

@@ -64,7 +64,8 @@ cases:
 
 def _target(tmp_path: Path) -> Path:
     target = tmp_path / "fixed.yaml"
-    target.write_text(f"""\
+    target.write_text(
+        f"""\
 name: fixed
 app: tests.test_fixed_users:BANK
 families:
@@ -72,13 +73,15 @@ families:
     base_path: /stepup
     sandbox: none
     test_psus:
-      - email: {USER['email']}
+      - email: {USER["email"]}
         password: ${{env:FIXED_USER_PASSWORD}}
         api_key: ${{env:FIXED_USER_API_KEY}}
-        accounts: [{{id: {USER['accounts'][0]['id']}}}]
+        accounts: [{{id: {USER["accounts"][0]["id"]}}}]
 clock: none
 otp: none
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return target
 
 
@@ -95,7 +98,10 @@ def test_read_only_cases_pass_with_a_fixed_user_and_the_rest_are_not_testable(tm
     summary: dict[str, Any] = json.loads(next((tmp_path / "r").glob("*/summary.json")).read_text())
     cases = {c["id"]: c for c in summary["cases"]}
     assert {k: c["verdict"] for k, c in cases.items()} == {
-        "fixed-user-reads": "passed", "fresh-psu-needed": "not testable", "two-users-needed": "not testable"}
+        "fixed-user-reads": "passed",
+        "fresh-psu-needed": "not testable",
+        "two-users-needed": "not testable",
+    }
     assert "needs fresh PSUs of its own" in cases["fresh-psu-needed"]["reason"]
     assert "1 fixed test user(s) serve only cases that leave a PSU unchanged" in cases["fresh-psu-needed"]["reason"]
     assert "needs 2 PSUs" in cases["two-users-needed"]["reason"]

@@ -1,6 +1,6 @@
 """The code stays lint- and type-clean: `ruff check` and `mypy` run as part of the tests.
 
-Both read their settings from pyproject.toml ([tool.ruff], [tool.mypy]) and come with the
+`ruff format --check` keeps one layout. All read their settings from pyproject.toml ([tool.ruff], [tool.mypy]) and come with the
 `dev` extra (`pip install -e .[dev]`). Without it the tests skip and say so.
 """
 
@@ -29,6 +29,11 @@ def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
 def test_ruff_check_is_clean() -> None:
     proc = _run(_tool("ruff") + ["check", "--output-format", "concise", "harness", "tests", "bench"])
     assert proc.returncode == 0, f"ruff check found problems:\n{proc.stdout}{proc.stderr}"
+
+
+def test_ruff_format_is_clean() -> None:
+    proc = _run(_tool("ruff") + ["format", "--check", "harness", "tests", "bench"])
+    assert proc.returncode == 0, f"ruff format would change files (run ruff format):\n{proc.stdout}{proc.stderr}"
 
 
 def test_mypy_is_clean() -> None:

@@ -37,8 +37,9 @@ def test_a_planted_literal_is_named_with_its_line(tmp_path: Path) -> None:
     suite = tmp_path / "planted.yaml"
     suite.write_text(PLANTED, encoding="utf-8")
     found = [str(e) for e in violations([suite], [])]
-    assert any(f"{suite.name}:13:" in e and "'TOKEN_INVALID' is not an observable of STP-1" in e and "401" in e
-               for e in found), found
+    assert any(
+        f"{suite.name}:13:" in e and "'TOKEN_INVALID' is not an observable of STP-1" in e and "401" in e for e in found
+    ), found
     assert any("field '/errorCode' is not an observable of STP-1" in e for e in found), found
     assert not any("status 401" in e for e in found), found  # the status STP-1 names is fine
 

@@ -108,7 +108,7 @@ def test_family_document_asks_only_what_the_contract_names(name: str) -> None:
 
 
 def test_words_are_whole_words() -> None:
-    words = words_of("a message of code `PSD2_SCA_REQUIRED`; `type`: \"beneficiary.add\" | x-request-id.")
+    words = words_of('a message of code `PSD2_SCA_REQUIRED`; `type`: "beneficiary.add" | x-request-id.')
     assert {"PSD2_SCA_REQUIRED", "beneficiary.add", "beneficiary", "add", "x-request-id", "request", "id"} <= words
     assert "PSD2_SCA" not in words and "REQUIRED" not in words and "id." not in words
     assert "PSD2_SCA_REQUIRE" not in contract_words() and "PSD2_SCA_REQUIRED" in contract_words()
@@ -173,7 +173,10 @@ def test_a_planted_dialect_document_fails(tmp_path: Path) -> None:
     # What the contract names passes: `accounts`, `errorCode`/`message`, SUCCESS|ERROR, RETRY_IN_15SEC, SMS,
     # `true`; examples are values, not schemas.
     fixed = PLANTED.replace("enum: [SMS, AUTHY]", "enum: [SMS]").replace("      additionalProperties: false\n", "")
-    fixed = fixed.replace(", API_KEY_INVALID", "").replace("[id, friendlyName]", "[id]").replace(
-        "{const: PENDING_CHALLENGE}", "{type: string}")
+    fixed = (
+        fixed.replace(", API_KEY_INVALID", "")
+        .replace("[id, friendlyName]", "[id]")
+        .replace("{const: PENDING_CHALLENGE}", "{type: string}")
+    )
     planted.write_text(fixed, encoding="utf-8")
     assert contract_problems(load(planted), contract_words()) == []

@@ -25,8 +25,11 @@ SUITES = [str(suites_dir())]
 def test_every_bundled_case_gives_the_same_verdict_on_both_dialects() -> None:
     reference = matrix._run(matrix.COMPLIANT, SUITES, None, "reference")
     alt = matrix._run(matrix.COMPLIANT, SUITES, None, "reference-alt")
-    differ = {case: (verdict, alt.verdicts.get(case), alt.reasons.get(case))
-              for case, verdict in reference.verdicts.items() if alt.verdicts.get(case) != verdict}
+    differ = {
+        case: (verdict, alt.verdicts.get(case), alt.reasons.get(case))
+        for case, verdict in reference.verdicts.items()
+        if alt.verdicts.get(case) != verdict
+    }
     assert not differ, differ
     assert set(alt.verdicts.values()) == {"passed"}
 

@@ -27,8 +27,12 @@ _ROUTES = [
     ("POST", r"/v2/transfers", "POST", "/stepup/outgoing_wire_transfers"),
     ("GET", r"/v2/transfers/([^/]+)", "GET", r"/stepup/outgoing_wire_transfers/\1"),
     ("POST", r"/v2/transfers/([^/]+)/sca/([^/]+)", "POST", r"/stepup/outgoing_wire_transfers/\1/challenges/otp/\2"),
-    ("POST", r"/v2/transfers/([^/]+)/sca/([^/]+)/verify", "POST",
-     r"/stepup/outgoing_wire_transfers/\1/challenges/otp/\2/verify"),
+    (
+        "POST",
+        r"/v2/transfers/([^/]+)/sca/([^/]+)/verify",
+        "POST",
+        r"/stepup/outgoing_wire_transfers/\1/challenges/otp/\2/verify",
+    ),
     (None, r"/v2/sandbox(/.*)", None, r"/stepup/__sandbox\1"),
 ]
 
@@ -121,12 +125,18 @@ def test_bundled_stepup_suites_pass_through_a_remapping_target(tmp_path: Path) -
 def test_without_the_remaps_the_same_bank_is_broken_or_failing(tmp_path: Path) -> None:
     """The control: the remaps are what makes the dialect bank testable."""
     target = tmp_path / "plain.yaml"
-    target.write_text("\n".join(line for line in TARGET.replace("name: dialect-bank", "name: plain").splitlines()
-                                if not line.startswith(("  ", "operations", "header_names", "pointers",
-                                                        "schemas"))
-                                ) + "\n", encoding="utf-8")
-    code = run_pytest([str(suites_dir() / "stepup" / "session.yaml")], target_name=str(target),
-                      report_dir=str(tmp_path), allure=False)
+    target.write_text(
+        "\n".join(
+            line
+            for line in TARGET.replace("name: dialect-bank", "name: plain").splitlines()
+            if not line.startswith(("  ", "operations", "header_names", "pointers", "schemas"))
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    code = run_pytest(
+        [str(suites_dir() / "stepup" / "session.yaml")], target_name=str(target), report_dir=str(tmp_path), allure=False
+    )
     assert code in (1, 3)
 
 

@@ -59,8 +59,9 @@ def test_a_replaced_consent_flow_runs_the_bundled_dedicated_suites(tmp_path: Pat
     from harness.paths import suites_dir
 
     target = _write(tmp_path, GOOD)
-    code = run_pytest([str(suites_dir() / "dedicated")], target_name=str(target), report_dir=str(tmp_path / "r"),
-                      allure=False)
+    code = run_pytest(
+        [str(suites_dir() / "dedicated")], target_name=str(target), report_dir=str(tmp_path / "r"), allure=False
+    )
     summary = json.loads(next((tmp_path / "r").glob("*/summary.json")).read_text())
     assert code == 0, [c for c in summary["cases"] if c["verdict"] != "passed"]
 
@@ -74,13 +75,20 @@ def test_a_replacement_that_does_not_define_an_export_is_refused_at_load(tmp_pat
     assert "flow 'consent' does not define code, which library flow 'consent' declares as exports" in text
 
 
-@pytest.mark.parametrize("steps,message", [
-    ("          - request: noSuchOperation\n", "unknown operationId 'noSuchOperation' for family dedicated"),
-    ("          - flow: authorize\n            with: {tpp: \"${args.client}\", scope: \"${args.scope}\"}\n",
-     "undefined flow argument ${args.client}; expected one of: psu, scope, tpp"),
-    ("          - request: authorize\n            query: {username: \"${args.psu.login}\"}\n",
-     "'login' is not a fact of a dedicated PSU"),
-])
+@pytest.mark.parametrize(
+    "steps,message",
+    [
+        ("          - request: noSuchOperation\n", "unknown operationId 'noSuchOperation' for family dedicated"),
+        (
+            '          - flow: authorize\n            with: {tpp: "${args.client}", scope: "${args.scope}"}\n',
+            "undefined flow argument ${args.client}; expected one of: psu, scope, tpp",
+        ),
+        (
+            '          - request: authorize\n            query: {username: "${args.psu.login}"}\n',
+            "'login' is not a fact of a dedicated PSU",
+        ),
+    ],
+)
 def test_a_wrong_replacement_names_its_line(tmp_path: Path, steps: str, message: str) -> None:
     with pytest.raises(ConfigErrors) as info:
         load_target(_write(tmp_path, steps))

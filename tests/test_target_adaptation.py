@@ -140,8 +140,9 @@ def test_facts_mapped_by_pointer_constant_and_env(files: tuple[Path, Path], tmp_
     assert code == 0, _summary(tmp_path / "r")["cases"]
 
 
-def test_without_the_mapping_the_facts_do_not_resolve_and_the_case_is_broken(files: tuple[Path, Path],
-                                                                             tmp_path: Path) -> None:
+def test_without_the_mapping_the_facts_do_not_resolve_and_the_case_is_broken(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
     target, suite = files
     plain = tmp_path / "plain.yaml"
     plain.write_text(TARGET.split("    psu:")[0] + "clock: per-psu\notp: sandbox\n", encoding="utf-8")
@@ -161,8 +162,9 @@ def test_a_fact_that_does_not_resolve_stops_the_run_before_it_starts(files: tupl
     target, suite = files
     broken = tmp_path / "broken.yaml"
     broken.write_text(TARGET.replace("api_key: /credentials/key", "api_key: /credentials/apiKey"), encoding="utf-8")
-    result = CliRunner().invoke(main, ["run", "--allow-app", "--target", str(broken),
-                                       "--report-dir", str(tmp_path / "r"), str(suite)])
+    result = CliRunner().invoke(
+        main, ["run", "--allow-app", "--target", str(broken), "--report-dir", str(tmp_path / "r"), str(suite)]
+    )
     assert result.exit_code == 2, result.output
     assert "fact api_key does not resolve at /credentials/apiKey" in result.output
     assert "facts-by-pointer" in result.output and "likely /credentials/key" in result.output, result.output
@@ -171,7 +173,8 @@ def test_a_fact_that_does_not_resolve_stops_the_run_before_it_starts(files: tupl
 
 def test_family_maps_win_over_the_top_level_ones(tmp_path: Path) -> None:
     target = tmp_path / "maps.yaml"
-    target.write_text("""\
+    target.write_text(
+        """\
 name: maps
 base_url: https://bank.example
 pointers: {/token: /data/token, /other: /x}
@@ -181,7 +184,9 @@ families:
     pointers: {/token: /accessToken}
   workflow:
     header_names: {api-key: X-Workflow-Key}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     loaded = load_target(target)
     stepup, workflow = loaded.families["stepup"], loaded.families["workflow"]
     assert stepup.pointer("/token") == "/accessToken" and stepup.pointer("/other") == "/x"
@@ -194,12 +199,19 @@ def test_a_closed_port_stops_after_one_message_in_under_a_second(tmp_path: Path,
     import sys
 
     target = tmp_path / "down.yaml"
-    target.write_text(f"name: down\nfamily: stepup\nbase_url: http://127.0.0.1:{closed_port}/stepup\n"
-                      "sandbox: {path: /__sandbox}\nclock: per-psu\notp: sandbox\n", encoding="utf-8")
+    target.write_text(
+        f"name: down\nfamily: stepup\nbase_url: http://127.0.0.1:{closed_port}/stepup\n"
+        "sandbox: {path: /__sandbox}\nclock: per-psu\notp: sandbox\n",
+        encoding="utf-8",
+    )
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--target", str(target), "--report-dir",
-                           str(tmp_path / "r")], capture_output=True, text=True, cwd=Path(__file__).parent.parent,
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", "--target", str(target), "--report-dir", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+    )
     elapsed = time.perf_counter() - started
     assert done.returncode == 3, done.stderr
     assert "does not answer" in done.stderr and "Connection refused" in done.stderr

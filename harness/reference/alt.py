@@ -65,8 +65,11 @@ META = {"dialect": "alt", "apiVersion": "2.4"}
 """Added to every JSON answer of a family operation. Constant on purpose: a per-answer id
 here would make two otherwise equal answers differ, and a same-answer rule (Art. 4(3)(a))
 is about what the bank tells, not about a trace id."""
-INFO = {"code": "SUPPORT_REFERENCE", "message": "quote the requestId of this answer when you contact us",
-        "type": "INFO"}
+INFO = {
+    "code": "SUPPORT_REFERENCE",
+    "message": "quote the requestId of this answer when you contact us",
+    "type": "INFO",
+}
 """The informational entry every escalation error envelope carries first (ESC-1 lists)."""
 CODE_ERROR = "Entity not found or Invalid access code"  # DED-2, named by the contract: never rewritten
 
@@ -188,8 +191,13 @@ def render(template: Any, source: Any) -> Any:
     return out
 
 
-BOOKING = {"ref": "/transactionId", "date": "/bookingDate", "value": "/amount", "currency": "/currency",
-           "text": "/description"}
+BOOKING = {
+    "ref": "/transactionId",
+    "date": "/bookingDate",
+    "value": "/amount",
+    "currency": "/currency",
+    "text": "/description",
+}
 FIXTURES: dict[str, Any] = {
     "stepup": {
         "id": "/psuId",
@@ -198,33 +206,53 @@ FIXTURES: dict[str, Any] = {
         "enrolledChannels": "/channels",
         "otherChannels": ["/unenrolledChannel"],
         "testPayee": {"iban": "/payeeIban"},
-        "managedAccounts": Each("/accounts", {
-            "accountId": "/id", "label": "/friendlyName", "iban": "/iban", "currency": "/currency",
-            "available": "/balance", "history": Each("/transactions", BOOKING)}),
+        "managedAccounts": Each(
+            "/accounts",
+            {
+                "accountId": "/id",
+                "label": "/friendlyName",
+                "iban": "/iban",
+                "currency": "/currency",
+                "available": "/balance",
+                "history": Each("/transactions", BOOKING),
+            },
+        ),
     },
     "escalation": {
         "id": "/psuId",
         "customer": {"number": "/customerId", "contact": {"mobile": "/phone", "mail": "/email"}},
         "login": {"user": "/username", "secret": "/password"},
-        "portfolio": Each("/products", {"ref": "/productId", "kind": "/type", "label": "/name",
-                                        "currency": "/currency"}),
+        "portfolio": Each(
+            "/products", {"ref": "/productId", "kind": "/type", "label": "/name", "currency": "/currency"}
+        ),
         "clients": Each("/tpps", {"id": "/clientId", "secret": "/clientSecret", "redirect_uri": "/redirectUri"}),
     },
     "workflow": {
         "id": "/psuId",
         "platform": {"id": "/platformUUID", "agent": {"login": "/agent/username", "secret": "/agent/password"}},
         "user": {"id": "/userUUID", "emailAddress": "/email", "mobileNumber": "/phone", "password": "/password"},
-        "wallet": {"number": "/account/accountId", "iban": "/account/iban",
-                   "available": {"value": "/account/balance", "currency": "/account/currency"}},
+        "wallet": {
+            "number": "/account/accountId",
+            "iban": "/account/iban",
+            "available": {"value": "/account/balance", "currency": "/account/currency"},
+        },
         "payees": {"ibans": "/payeeIbans"},
     },
     "dedicated": {
         "id": "/psuId",
         "holder": "/name",
         "onlineBanking": {"username": "/username", "passphrase": "/password"},
-        "bankAccounts": Each("/accounts", {
-            "number": "/id", "ibanCode": "/iban", "owner": "/name", "currency": "/currency", "available": "/balance",
-            "bookings": Each("/transactions", BOOKING)}),
+        "bankAccounts": Each(
+            "/accounts",
+            {
+                "number": "/id",
+                "ibanCode": "/iban",
+                "owner": "/name",
+                "currency": "/currency",
+                "available": "/balance",
+                "bookings": Each("/transactions", BOOKING),
+            },
+        ),
         "apps": Each("/tpps", {"appId": "/clientId", "appSecret": "/secret", "callbackUrl": "/redirectUri"}),
     },
 }
@@ -301,20 +329,40 @@ TEXTS: dict[str, str] = {
 }
 DEDICATED_ERRORS: list[tuple[str, str, str, int | None]] = [
     # reference text (prefix) -> alt code, alt text (the rest of the reference text is kept), alt status
-    ("Unknown TPP client or invalid secret", "CLIENT_AUTHENTICATION_FAILED", "client id and secret do not match",
-     403),  # DED-1: a 4xx; the reference answers 401
+    (
+        "Unknown TPP client or invalid secret",
+        "CLIENT_AUTHENTICATION_FAILED",
+        "client id and secret do not match",
+        403,
+    ),  # DED-1: a 4xx; the reference answers 401
     ("redirect_uri is required", "REDIRECT_URI_MISSING", "a redirect_uri is required", 422),  # DED-1 (ref 400)
-    ("redirect_uri is not registered for this client", "REDIRECT_URI_NOT_REGISTERED",
-     "this redirect_uri is not registered", 422),  # DED-1 (ref 400)
+    (
+        "redirect_uri is not registered for this client",
+        "REDIRECT_URI_NOT_REGISTERED",
+        "this redirect_uri is not registered",
+        422,
+    ),  # DED-1 (ref 400)
     ("Unknown scope: ", "SCOPE_UNKNOWN", "scope not offered: ", 422),  # DED-1 (ref 400)
     ("scope is required", "SCOPE_MISSING", "ask for at least one scope", 422),  # DED-1 (ref 400)
-    ("Unknown or already used authorization request", "AUTHORISATION_UNKNOWN",
-     "this authorisation is unknown or decided", 410),
-    ("Login temporarily blocked after too many failed attempts", "PSU_LOGIN_BLOCKED",
-     "too many failed logins: try again later", None),
+    (
+        "Unknown or already used authorization request",
+        "AUTHORISATION_UNKNOWN",
+        "this authorisation is unknown or decided",
+        410,
+    ),
+    (
+        "Login temporarily blocked after too many failed attempts",
+        "PSU_LOGIN_BLOCKED",
+        "too many failed logins: try again later",
+        None,
+    ),
     ("Invalid username or password", "PSU_CREDENTIALS_REJECTED", "the login was not accepted", None),
-    ("Client authentication required: secret is missing", "CLIENT_SECRET_MISSING", "send the client secret",
-     403),  # DED-7: "refuses"; the reference answers 401
+    (
+        "Client authentication required: secret is missing",
+        "CLIENT_SECRET_MISSING",
+        "send the client secret",
+        403,
+    ),  # DED-7: "refuses"; the reference answers 401
     ("Invalid client secret", "CLIENT_SECRET_WRONG", "the client secret does not match", 403),  # DED-7
     ("Invalid, expired or revoked access token", "TOKEN_NOT_ACTIVE", "the access token is not active", None),
     ("The token has no ", "CONSENT_SCOPE_MISSING", "the consent does not cover ", None),  # DED-3: 403 kept
@@ -330,9 +378,16 @@ def family_error(family: str, status: int, code: str, text: str) -> tuple[int, d
     if family == "workflow":
         return status, {"code": code, "message": text, "meta": META}
     if family == "escalation":
-        return status, {"result": {"requestId": str(uuid.uuid4()), "outcome": "ERROR", "flushMessages": True,
-                                   "messages": [INFO, {"code": code, "message": text, "type": "ERROR"}]},
-                        "resources": {}, "meta": META}
+        return status, {
+            "result": {
+                "requestId": str(uuid.uuid4()),
+                "outcome": "ERROR",
+                "flushMessages": True,
+                "messages": [INFO, {"code": code, "message": text, "type": "ERROR"}],
+            },
+            "resources": {},
+            "meta": META,
+        }
     if family == "dedicated":
         return status, {"tppMessages": [{"category": "ERROR", "code": code, "text": text}], "meta": META}
     return status, {"fault": {"code": code, "text": text}}
@@ -388,7 +443,7 @@ def _dedicated_errors(call: Call) -> None:
     for prefix, code, alt_text, status in DEDICATED_ERRORS:
         if isinstance(text, str) and text.startswith(prefix):
             call.status = status or call.status
-            call.data = family_error("dedicated", call.status, code, alt_text + text[len(prefix):])[1]
+            call.data = family_error("dedicated", call.status, code, alt_text + text[len(prefix) :])[1]
             return
     call.data = family_error("dedicated", call.status, "REQUEST_REFUSED", _reworded(str(text), {}))[1]
 
@@ -443,11 +498,13 @@ def _consent_page(call: Call) -> None:
     tpp = dict(call.query).get(CONSENT_TPP, "")
     decision = f"{call.base}/v3/authorisations/{quote(dict(call.query).get(CONSENT_ID, ''), safe='')}"
     items = "".join(f"<li>{s}</li>" for s in scopes)  # already escaped by the reference
-    page = (f'<!doctype html>\n<html><head><meta charset="utf-8"><title>Authorise access</title></head><body>\n'
-            f"<h1>{escape(tpp)} would like to access your accounts</h1>\n<ul>{items}</ul>\n"
-            f"<p>Decide with <code>PUT {escape(decision)}</code> and a JSON body "
-            '<code>{"decision": "ACCEPT" | "REJECT", "psu": {"login", "password"}, "scopes": [...]}</code>.</p>\n'
-            "</body></html>\n")
+    page = (
+        f'<!doctype html>\n<html><head><meta charset="utf-8"><title>Authorise access</title></head><body>\n'
+        f"<h1>{escape(tpp)} would like to access your accounts</h1>\n<ul>{items}</ul>\n"
+        f"<p>Decide with <code>PUT {escape(decision)}</code> and a JSON body "
+        '<code>{"decision": "ACCEPT" | "REJECT", "psu": {"login", "password"}, "scopes": [...]}</code>.</p>\n'
+        "</body></html>\n"
+    )
     call.raw = page.encode("utf-8")
 
 
@@ -465,8 +522,12 @@ def _consent_decision(call: Call) -> None:
     given = body.get("psu")
     psu = given if isinstance(given, dict) else {}
     request_id = call.path_params[CONSENT_ID]
-    form = [("requestId", request_id), ("x-request-id", request_id),
-            ("username", _scalar(psu.get("login", ""))), ("password", _scalar(psu.get("password", "")))]
+    form = [
+        ("requestId", request_id),
+        ("x-request-id", request_id),
+        ("username", _scalar(psu.get("login", ""))),
+        ("password", _scalar(psu.get("password", ""))),
+    ]
     approve = decision == "ACCEPT"
     if "scopes" in body:
         raw = body["scopes"]
@@ -492,10 +553,15 @@ def _sandbox_ops() -> tuple[Op, ...]:
     return (
         Op("createSandboxPsu", "POST", NEW_PSU, "POST", "/__sandbox/psus", answer=_fixture, sandbox=True),
         Op("listSandboxMessages", "GET", SANDBOX + "/messages", "GET", "/__sandbox/messages", sandbox=True),
-        Op("getPsuClock", "GET", SANDBOX + "/psus/{psuId}/clock", "GET", "/__sandbox/psus/{psuId}/clock",
-           sandbox=True),
-        Op("advancePsuClock", "POST", SANDBOX + "/psus/{psuId}/clock/advance", "POST",
-           "/__sandbox/psus/{psuId}/clock/advance", sandbox=True),
+        Op("getPsuClock", "GET", SANDBOX + "/psus/{psuId}/clock", "GET", "/__sandbox/psus/{psuId}/clock", sandbox=True),
+        Op(
+            "advancePsuClock",
+            "POST",
+            SANDBOX + "/psus/{psuId}/clock/advance",
+            "POST",
+            "/__sandbox/psus/{psuId}/clock/advance",
+            sandbox=True,
+        ),
         Op("getBankClock", "GET", SANDBOX + "/clock", "GET", "/__sandbox/clock", sandbox=True),
         Op("advanceBankClock", "POST", SANDBOX + "/clock/advance", "POST", "/__sandbox/clock/advance", sandbox=True),
     )
@@ -513,30 +579,67 @@ ROUTES: dict[str, tuple[Op, ...]] = {
         Op("authorize", "POST", "/oauth2/authorise", "POST", "/oauth/authorize", carry=("json", "form")),
         Op("requestToken", "POST", "/oauth2/token", "POST", "/oauth/token"),  # RFC 6749 §4.1.3: a form
         Op("retrieveBalance", "GET", _PRODUCT + "/balance", "POST", _REF_PRODUCT + "/balance/retrieve"),
-        Op("retrieveTransactions", "GET", _PRODUCT + "/transactions", "POST", _REF_PRODUCT + "/transactions/retrieve",
-           carry=("query", "json")),
-        Op("retrieveCreditCardTransactions", "POST", _PRODUCT + "/card-transactions/search", "POST",
-           _REF_PRODUCT + "/creditCardsTransactions/retrieve"),
-        Op("retrieveMoneyTransferHistory", "POST", _PRODUCT + "/transfers/search", "POST",
-           _REF_PRODUCT + "/moneyTransfer/history/retrieve"),
+        Op(
+            "retrieveTransactions",
+            "GET",
+            _PRODUCT + "/transactions",
+            "POST",
+            _REF_PRODUCT + "/transactions/retrieve",
+            carry=("query", "json"),
+        ),
+        Op(
+            "retrieveCreditCardTransactions",
+            "POST",
+            _PRODUCT + "/card-transactions/search",
+            "POST",
+            _REF_PRODUCT + "/creditCardsTransactions/retrieve",
+        ),
+        Op(
+            "retrieveMoneyTransferHistory",
+            "POST",
+            _PRODUCT + "/transfers/search",
+            "POST",
+            _REF_PRODUCT + "/moneyTransfer/history/retrieve",
+        ),
         Op("startScaChallenge", "POST", _ESCALATION + "/otp", "POST", _REF_SCA + "/challenge"),
         Op("verifyScaChallenge", "PUT", _ESCALATION + "/otp", "POST", _REF_SCA + "/verify"),
     ),
     "workflow": (
         Op("agentLogin", "POST", "/v1/agent/sessions", "POST", "/agents/login"),
-        Op("userLogin", "POST", "/v1/platforms/{platformUUID}/sessions",
-           "POST", "/platforms/{platformUUID}/users/login"),
+        Op(
+            "userLogin",
+            "POST",
+            "/v1/platforms/{platformUUID}/sessions",
+            "POST",
+            "/platforms/{platformUUID}/users/login",
+        ),
         Op("getStrongAuthStatus", "GET", _USER + "/sca", "GET", _REF_USER + "/strong_auth/status"),
         Op("generateOtp", "POST", _USER + "/sca/otp", "POST", _REF_USER + "/strong_auth/otp/generate"),
         Op("verifyOtp", "POST", _USER + "/sca/otp/verification", "POST", _REF_USER + "/strong_auth/otp/verify"),
         Op("setupSecretCode", "PUT", _USER + "/sca/secret-code", "POST", _REF_USER + "/strong_auth/secret_code/setup"),
-        Op("verifySecretCode", "POST", _USER + "/sca/secret-code/verification", "POST",
-           _REF_USER + "/strong_auth/secret_code/verify"),
-        Op("resetStrongAuthSource", "DELETE", _USER + "/sca/{source}",
-           "POST", _REF_USER + "/strong_auth/reset/{source}"),
+        Op(
+            "verifySecretCode",
+            "POST",
+            _USER + "/sca/secret-code/verification",
+            "POST",
+            _REF_USER + "/strong_auth/secret_code/verify",
+        ),
+        Op(
+            "resetStrongAuthSource",
+            "DELETE",
+            _USER + "/sca/{source}",
+            "POST",
+            _REF_USER + "/strong_auth/reset/{source}",
+        ),
         Op("getBalance", "GET", _USER + "/wallet/balance", "GET", _REF_USER + "/balance"),
-        Op("listTransactions", "POST", _USER + "/wallet/transactions/search", "GET", _REF_USER + "/transactions",
-           carry=("json", "query")),
+        Op(
+            "listTransactions",
+            "POST",
+            _USER + "/wallet/transactions/search",
+            "GET",
+            _REF_USER + "/transactions",
+            carry=("json", "query"),
+        ),
         Op("addBeneficiary", "POST", _USER + "/payees", "POST", _REF_USER + "/beneficiaries"),
         Op("listBeneficiaries", "GET", _USER + "/payees", "GET", _REF_USER + "/beneficiaries"),
         Op("getPersonalData", "GET", _USER + "/profile", "GET", _REF_USER + "/personal_data"),
@@ -544,29 +647,77 @@ ROUTES: dict[str, tuple[Op, ...]] = {
         Op("createTransfer", "POST", _USER + "/payments", "POST", _REF_USER + "/transfers"),
     ),
     "stepup": (
-        Op("loginWithPassword", "POST", "/v2/sessions", "POST", "/login_with_password",
-           answer=_renamed("token", "accessToken")),
+        Op(
+            "loginWithPassword",
+            "POST",
+            "/v2/sessions",
+            "POST",
+            "/login_with_password",
+            answer=_renamed("token", "accessToken"),
+        ),
         Op("logout", "DELETE", "/v2/sessions/current", "POST", "/logout"),
         Op("issueStepupOtpChallenge", "POST", "/v2/step-up/{channel}", "POST", "/stepup/challenges/otp/{channel}"),
-        Op("verifyStepupOtpChallenge", "POST", "/v2/step-up/{channel}/verification", "POST",
-           "/stepup/challenges/otp/{channel}/verify"),
+        Op(
+            "verifyStepupOtpChallenge",
+            "POST",
+            "/v2/step-up/{channel}/verification",
+            "POST",
+            "/stepup/challenges/otp/{channel}/verify",
+        ),
         Op("listManagedAccounts", "GET", "/v2/accounts", "GET", "/managed_accounts"),
-        Op("getManagedAccountStatement", "GET", "/v2/accounts/{id}/statement",
-           "GET", "/managed_accounts/{id}/statement", answer=_renamed("entries", "lines")),
+        Op(
+            "getManagedAccountStatement",
+            "GET",
+            "/v2/accounts/{id}/statement",
+            "GET",
+            "/managed_accounts/{id}/statement",
+            answer=_renamed("entries", "lines"),
+        ),
         Op("createOutgoingWireTransfer", "POST", "/v2/wires", "POST", "/outgoing_wire_transfers"),
         Op("getOutgoingWireTransfer", "GET", "/v2/wires/{id}", "GET", "/outgoing_wire_transfers/{id}"),
-        Op("issueOutgoingWireTransferOtpChallenge", "POST", "/v2/wires/{id}/challenge/{channel}", "POST",
-           "/outgoing_wire_transfers/{id}/challenges/otp/{channel}"),
-        Op("verifyOutgoingWireTransferOtpChallenge", "POST", "/v2/wires/{id}/challenge/{channel}/verification", "POST",
-           "/outgoing_wire_transfers/{id}/challenges/otp/{channel}/verify"),
+        Op(
+            "issueOutgoingWireTransferOtpChallenge",
+            "POST",
+            "/v2/wires/{id}/challenge/{channel}",
+            "POST",
+            "/outgoing_wire_transfers/{id}/challenges/otp/{channel}",
+        ),
+        Op(
+            "verifyOutgoingWireTransferOtpChallenge",
+            "POST",
+            "/v2/wires/{id}/challenge/{channel}/verification",
+            "POST",
+            "/outgoing_wire_transfers/{id}/challenges/otp/{channel}/verify",
+        ),
     ),
     "dedicated": (
-        Op("authorize", "POST", "/v3/authorisations", "POST", "/api/tpp/authorize", carry=("form", "query"),
-           answer=_consent_url),
-        Op("getConsentPage", "GET", CONSENT_PAGE, "GET", "/consent", request=_consent_page_request,
-           answer=_consent_page),
-        Op("submitConsent", "PUT", "/v3/authorisations/{authorisationId}", "POST", "/consent",
-           request=_consent_decision, answer=_see_other),
+        Op(
+            "authorize",
+            "POST",
+            "/v3/authorisations",
+            "POST",
+            "/api/tpp/authorize",
+            carry=("form", "query"),
+            answer=_consent_url,
+        ),
+        Op(
+            "getConsentPage",
+            "GET",
+            CONSENT_PAGE,
+            "GET",
+            "/consent",
+            request=_consent_page_request,
+            answer=_consent_page,
+        ),
+        Op(
+            "submitConsent",
+            "PUT",
+            "/v3/authorisations/{authorisationId}",
+            "POST",
+            "/consent",
+            request=_consent_decision,
+            answer=_see_other,
+        ),
         Op("createToken", "POST", "/v3/token", "POST", "/api/client/token", carry=("json", "query")),
         Op("revokeToken", "POST", "/v3/token/revocation", "POST", "/api/client/token/revoke", carry=("form", "query")),
         Op("getAccounts", "GET", "/v3/accounts", "POST", "/api/tpp/accounts"),
@@ -634,9 +785,15 @@ class AltDialect:
                 allowed.append(op.method)
                 continue
             query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-            return Call(family=family, op=op, base=scope.get("root_path", "") + "/" + family,
-                        path_params=match.groupdict(), query=query, body=body,
-                        headers=list(scope.get("headers", []))), None
+            return Call(
+                family=family,
+                op=op,
+                base=scope.get("root_path", "") + "/" + family,
+                path_params=match.groupdict(),
+                query=query,
+                body=body,
+                headers=list(scope.get("headers", [])),
+            ), None
         if allowed:
             return None, family_error(family, 405, "METHOD_NOT_ALLOWED", f"use {' or '.join(sorted(set(allowed)))}")
         return None, family_error(family, 404, "NO_SUCH_ROUTE", f"nothing at {path}")
@@ -674,8 +831,14 @@ class AltDialect:
         headers = [(k, v) for k, v in headers if k != b"content-length"]
         headers.append((b"content-length", str(len(call.ref_body)).encode()))
         path = "/" + call.family + _fill(call.op.ref_path, call.path_params)
-        inner = {**scope, "method": call.op.ref_method, "path": path, "raw_path": quote(path).encode(),
-                 "query_string": call.ref_query.encode("latin-1"), "headers": headers}
+        inner = {
+            **scope,
+            "method": call.op.ref_method,
+            "path": path,
+            "raw_path": quote(path).encode(),
+            "query_string": call.ref_query.encode("latin-1"),
+            "headers": headers,
+        }
         sent = False
 
         async def receive() -> dict[str, Any]:
@@ -718,6 +881,11 @@ def _fill(template: str, params: dict[str, str]) -> str:
 
 async def _respond(send: Any, status: int, body: Any) -> None:
     raw = _dump(body)
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": raw})

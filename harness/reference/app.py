@@ -49,8 +49,9 @@ async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
 DIALECTS = ("reference", "alt")
 
 
-def create_app(defects: Iterable[str] = (), *, regime: str = DEFAULT_REGIME, sandbox: bool = True,
-               dialect: str = "reference") -> Any:
+def create_app(
+    defects: Iterable[str] = (), *, regime: str = DEFAULT_REGIME, sandbox: bool = True, dialect: str = "reference"
+) -> Any:
     """Build a fresh reference bank (fresh state, fresh clocks).
 
     `defects` are names from the registry (`psd2-harness serve --list-defects`); an unknown

@@ -58,8 +58,10 @@ class ActiveDefects:
 
             near = sorted({m for name in unknown for m in difflib.get_close_matches(name, list(REGISTRY), n=3)})
             hint = f" (did you mean {', '.join(near)}?)" if near else ""
-            raise UnknownDefect(f"unknown defect(s) {', '.join(unknown)}{hint}; expected a name listed by "
-                                "`psd2-harness serve --list-defects`")
+            raise UnknownDefect(
+                f"unknown defect(s) {', '.join(unknown)}{hint}; expected a name listed by "
+                "`psd2-harness serve --list-defects`"
+            )
         self._names = names
 
     def __contains__(self, name: object) -> bool:

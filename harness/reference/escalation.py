@@ -203,19 +203,24 @@ class EscalationBank(FamilyBank):
             self.usernames[customer.username] = customer_id
             products = []
             for idx, (kind, name) in enumerate(
-                ((CURRENT_ACCOUNT, "Conto corrente"), (CURRENT_ACCOUNT, "Conto deposito"),
-                 (CREDIT_CARD, "Carta di credito"))
+                (
+                    (CURRENT_ACCOUNT, "Conto corrente"),
+                    (CURRENT_ACCOUNT, "Conto deposito"),
+                    (CREDIT_CARD, "Carta di credito"),
+                )
             ):
                 pid = f"P{n:06d}{idx}"
                 self.products[pid] = Product(pid, customer_id, kind, name)
                 products.append({"productId": pid, "type": kind, "name": name, "currency": "EUR"})
             tpps = []
             for idx in range(2):
-                client = Client(f"tpp-{n}-{idx + 1}-{new_token(3)}", new_token(),
-                                f"https://tpp{idx + 1}.example/psu{n}/callback")
+                client = Client(
+                    f"tpp-{n}-{idx + 1}-{new_token(3)}", new_token(), f"https://tpp{idx + 1}.example/psu{n}/callback"
+                )
                 self.clients[client.client_id] = client
-                tpps.append({"clientId": client.client_id, "clientSecret": client.secret,
-                             "redirectUri": client.redirect_uri})
+                tpps.append(
+                    {"clientId": client.client_id, "clientSecret": client.secret, "redirectUri": client.redirect_uri}
+                )
             return {
                 "psuId": customer_id,
                 "customerId": customer_id,
@@ -239,8 +244,14 @@ class EscalationBank(FamilyBank):
             return ALTERNATING_IDS[self._responses % 2]
         return new_id()
 
-    def _envelope(self, status: int, resources: dict[str, Any] | None = None, messages: list | None = None,
-                  flush: bool | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    def _envelope(
+        self,
+        status: int,
+        resources: dict[str, Any] | None = None,
+        messages: list | None = None,
+        flush: bool | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> JSONResponse:
         outcome = "SUCCESS" if status < 400 else "ERROR"
         body = {
             "result": {
@@ -265,8 +276,9 @@ class EscalationBank(FamilyBank):
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         if BARE_401 in self.defects:
             raise _Refusal(json_response({"error": "invalid_token"}, 401, headers))
-        raise _Refusal(self._error(401, "PSD2_INVALID_TOKEN", "missing, invalid or expired access token",
-                                   headers=headers))
+        raise _Refusal(
+            self._error(401, "PSD2_INVALID_TOKEN", "missing, invalid or expired access token", headers=headers)
+        )
 
     def _check_customer(self, token: Token, customer_id: str) -> Customer:
         if customer_id != token.customer_id and CROSS_CUSTOMER not in self.defects:
@@ -316,11 +328,18 @@ class EscalationBank(FamilyBank):
                     return _oauth_error(401, "access_denied", "unknown username")
                 return _oauth_error(401, "access_denied", "invalid username or password")
             code = new_token()
-            self.codes[_digest(code)] = Code(code, client.client_id, redirect, given_redirect is not None,
-                                             customer.customer_id, self._now(customer.customer_id))
+            self.codes[_digest(code)] = Code(
+                code,
+                client.client_id,
+                redirect,
+                given_redirect is not None,
+                customer.customer_id,
+                self._now(customer.customer_id),
+            )
             query = {"code": code} | ({"state": state} if state is not None else {})
-            return Response(status_code=302, headers={"Location": redirect + sep + urlencode(query),
-                                                      "Cache-Control": "no-store"})
+            return Response(
+                status_code=302, headers={"Location": redirect + sep + urlencode(query), "Cache-Control": "no-store"}
+            )
 
     async def token(self, request: Request) -> Response:
         form = await _form(request)
@@ -336,8 +355,12 @@ class EscalationBank(FamilyBank):
         with self.lock:
             client = self.clients.get(client_id or "")
             if client is None or not same_secret(secret, client.secret):
-                return _oauth_error(401, "invalid_client", "client authentication failed",
-                                    {"WWW-Authenticate": 'Basic realm="escalation"'})
+                return _oauth_error(
+                    401,
+                    "invalid_client",
+                    "client authentication failed",
+                    {"WWW-Authenticate": 'Basic realm="escalation"'},
+                )
             grant_type = form.get("grant_type")
             if not grant_type:
                 return _oauth_error(400, "invalid_request", "grant_type is required")
@@ -358,11 +381,15 @@ class EscalationBank(FamilyBank):
                 return _oauth_error(400, "invalid_grant", "the authorization code is invalid, expired or already used")
             del self.codes[_digest(given)]  # single use
             access = new_token(32)
-            self.tokens[_digest(access)] = Token(access, code.customer_id, client.client_id,
-                                                 self._now(code.customer_id))
+            self.tokens[_digest(access)] = Token(
+                access, code.customer_id, client.client_id, self._now(code.customer_id)
+            )
             lifetime = self.regime["escalation_token_lifetime"]
-            return json_response({"access_token": access, "token_type": "Bearer", "expires_in": lifetime},
-                                 200, {"Cache-Control": "no-store", "Pragma": "no-cache"})
+            return json_response(
+                {"access_token": access, "token_type": "Bearer", "expires_in": lifetime},
+                200,
+                {"Cache-Control": "no-store", "Pragma": "no-cache"},
+            )
 
     # -- inquiry APIs (ESC-1, 2, 4, 5, 6, 8) ------------------------------------------------
     def inquiry(self, kind: str):
@@ -396,8 +423,9 @@ class EscalationBank(FamilyBank):
                 else:
                     raise ValueError(key)
         except ValueError:
-            raise _Refusal(self._error(400, "PSD2_INVALID_REQUEST",
-                                        "dateFrom and dateTo must be ISO dates (YYYY-MM-DD)")) from None
+            raise _Refusal(
+                self._error(400, "PSD2_INVALID_REQUEST", "dateFrom and dateTo must be ISO dates (YYYY-MM-DD)")
+            ) from None
         if values[0] > values[1]:
             raise _Refusal(self._error(400, "PSD2_INVALID_REQUEST", "dateFrom is after dateTo"))
         return values[0], values[1]
@@ -410,8 +438,9 @@ class EscalationBank(FamilyBank):
         if product is None or (product.customer_id != customer_id and FOREIGN_PRODUCT not in self.defects):
             raise _Refusal(self._error(404, "PSD2_PRODUCT_NOT_FOUND", "no such product for this customer"))
         if product.type not in SERVES[kind]:
-            raise _Refusal(self._error(400, "PSD2_PRODUCT_TYPE_NOT_SUPPORTED",
-                                       "this inquiry does not apply to this product type"))
+            raise _Refusal(
+                self._error(400, "PSD2_PRODUCT_TYPE_NOT_SUPPORTED", "this inquiry does not apply to this product type")
+            )
         clock = self.psu_clock(token.customer_id)
         now = clock.time()
         today = clock.now().date()
@@ -420,8 +449,11 @@ class EscalationBank(FamilyBank):
         date_from, date_to = (start, today) if kind == "balance" else self._dates(raw, today, start)
         old = date_from < start
         key = self._sca_key(token.customer_id, token.client_id, product.product_id)
-        one_shot = old and OLD_SCA_REUSABLE not in self.defects and not (
-            OLD_CARDS_EXEMPT in self.defects and kind in ("cards", "transfers"))
+        one_shot = (
+            old
+            and OLD_SCA_REUSABLE not in self.defects
+            and not (OLD_CARDS_EXEMPT in self.defects and kind in ("cards", "transfers"))
+        )
         if one_shot:
             granted = self.old_grants.get(key)
             allowed = granted is not None and now - granted < self.regime["session_idle"]
@@ -436,12 +468,17 @@ class EscalationBank(FamilyBank):
             renewal = self.regime["sca_renewal"] - (DAY if SCA_EXPIRES_EARLY in self.defects else 0)
             allowed = last is not None and (SCA_NEVER_EXPIRES in self.defects or now - last < renewal)
         if not allowed:
-            esc = Escalation(new_id(), token.customer_id, token.client_id, product.product_id,
-                             "old" if old else "recent")
+            esc = Escalation(
+                new_id(), token.customer_id, token.client_id, product.product_id, "old" if old else "recent"
+            )
             self.escalations[esc.resource_id] = esc
-            return self._error(401 if SCA_REQUIRED_401 in self.defects else 403, "PSD2_SCA_REQUIRED", SCA_REQUIRED_TEXT,
-                               {"resourceId": esc.resource_id},
-                               flush=SCA_REQUIRED_NO_FLUSH not in self.defects)
+            return self._error(
+                401 if SCA_REQUIRED_401 in self.defects else 403,
+                "PSD2_SCA_REQUIRED",
+                SCA_REQUIRED_TEXT,
+                {"resourceId": esc.resource_id},
+                flush=SCA_REQUIRED_NO_FLUSH not in self.defects,
+            )
         return self._envelope(200, self._data(kind, product, date_from, date_to, today))
 
     def _data(self, kind: str, product: Product, date_from: date, date_to: date, today: date) -> dict[str, Any]:
@@ -449,20 +486,35 @@ class EscalationBank(FamilyBank):
         if kind == "balance":
             rows = transaction_history(product.product_id, opened, today)
             total = sum((Decimal(r["amount"]) for r in rows), Decimal("5000.00"))
-            return {"productId": product.product_id, "type": product.type, "date": today.isoformat(),
-                    "balance": {"amount": f"{total:.2f}", "currency": "EUR"}}
+            return {
+                "productId": product.product_id,
+                "type": product.type,
+                "date": today.isoformat(),
+                "balance": {"amount": f"{total:.2f}", "currency": "EUR"},
+            }
         every = 7 if kind == "transfers" else 5
-        rows = [r for r in transaction_history(product.product_id, opened, today, every)
-                if date_from.isoformat() <= r["bookingDate"] <= date_to.isoformat()]
+        rows = [
+            r
+            for r in transaction_history(product.product_id, opened, today, every)
+            if date_from.isoformat() <= r["bookingDate"] <= date_to.isoformat()
+        ]
         if EMPTY_TRANSACTIONS in self.defects:
             rows = []
-        out: dict[str, Any] = {"productId": product.product_id, "dateFrom": date_from.isoformat(),
-                               "dateTo": date_to.isoformat()}
+        out: dict[str, Any] = {
+            "productId": product.product_id,
+            "dateFrom": date_from.isoformat(),
+            "dateTo": date_to.isoformat(),
+        }
         if kind == "transfers":
             out["transfers"] = [
-                {"transferId": r["transactionId"], "executionDate": r["bookingDate"], "amount": r["amount"].lstrip("-"),
-                 "currency": r["currency"], "beneficiaryName": f"Beneficiary {i % 7 + 1}",
-                 "description": r["description"]}
+                {
+                    "transferId": r["transactionId"],
+                    "executionDate": r["bookingDate"],
+                    "amount": r["amount"].lstrip("-"),
+                    "currency": r["currency"],
+                    "beneficiaryName": f"Beneficiary {i % 7 + 1}",
+                    "description": r["description"],
+                }
                 for i, r in enumerate(rows)
             ]
         else:
@@ -494,9 +546,15 @@ class EscalationBank(FamilyBank):
                 return self._error(409, "PSD2_SCA_ALREADY_COMPLETED", "this escalation is already completed")
             esc.otp, esc.otp_sent_at = new_otp(), clock.time()
             self.outbox.send("sms", customer.phone, esc.otp, clock.now())
-            return self._envelope(200, {"resourceId": esc.resource_id, "channel": "sms",
-                                        "phone": "*" * (len(customer.phone) - 3) + customer.phone[-3:],
-                                        "expiresIn": self.regime["session_idle"]})
+            return self._envelope(
+                200,
+                {
+                    "resourceId": esc.resource_id,
+                    "channel": "sms",
+                    "phone": "*" * (len(customer.phone) - 3) + customer.phone[-3:],
+                    "expiresIn": self.regime["session_idle"],
+                },
+            )
 
     async def verify(self, request: Request) -> Response:
         otp = (await json_body(request)).get("otp")
@@ -518,8 +576,15 @@ class EscalationBank(FamilyBank):
                 self.sca[key] = now
                 if esc.scope == "old":
                     self.old_grants[key] = now
-                return self._envelope(200, {"resourceId": esc.resource_id, "productId": esc.product_id,
-                                            "scaStatus": "FINALISED", "scope": esc.scope})
+                return self._envelope(
+                    200,
+                    {
+                        "resourceId": esc.resource_id,
+                        "productId": esc.product_id,
+                        "scaStatus": "FINALISED",
+                        "scope": esc.scope,
+                    },
+                )
             counter = esc if COUNT_PER_ESCALATION in self.defects else customer
             counter.failures += 1
             limit = self.regime["max_failed_attempts"] + (1 if BLOCKS_AFTER_SIX in self.defects else 0)
@@ -532,8 +597,11 @@ class EscalationBank(FamilyBank):
                         other.otp, other.failures = None, 0  # a new challenge is needed after the block
             if WRONG_OTP_VOIDS in self.defects:
                 esc.otp = None
-            return self._error(401 if WRONG_OTP_401 in self.defects else 400, "PSD2_SCA_INVALID_OTP",
-                               "the OTP is wrong, expired or already used")
+            return self._error(
+                401 if WRONG_OTP_401 in self.defects else 400,
+                "PSD2_SCA_INVALID_OTP",
+                "the OTP is wrong, expired or already used",
+            )
 
     # -- routes ------------------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -543,12 +611,24 @@ class EscalationBank(FamilyBank):
             Route("/oauth/authorize", self.authorize, methods=["POST"], name="authorize"),
             Route("/oauth/token", self.token, methods=["POST"], name="requestToken"),
             Route(product + "/balance/retrieve", self.inquiry("balance"), methods=["POST"], name="retrieveBalance"),
-            Route(product + "/transactions/retrieve", self.inquiry("transactions"), methods=["POST"],
-                  name="retrieveTransactions"),
-            Route(product + "/creditCardsTransactions/retrieve", self.inquiry("cards"), methods=["POST"],
-                  name="retrieveCreditCardTransactions"),
-            Route(product + "/moneyTransfer/history/retrieve", self.inquiry("transfers"), methods=["POST"],
-                  name="retrieveMoneyTransferHistory"),
+            Route(
+                product + "/transactions/retrieve",
+                self.inquiry("transactions"),
+                methods=["POST"],
+                name="retrieveTransactions",
+            ),
+            Route(
+                product + "/creditCardsTransactions/retrieve",
+                self.inquiry("cards"),
+                methods=["POST"],
+                name="retrieveCreditCardTransactions",
+            ),
+            Route(
+                product + "/moneyTransfer/history/retrieve",
+                self.inquiry("transfers"),
+                methods=["POST"],
+                name="retrieveMoneyTransferHistory",
+            ),
             Route(base + "/sca/{resourceId}/challenge", self.challenge, methods=["POST"], name="startScaChallenge"),
             Route(base + "/sca/{resourceId}/verify", self.verify, methods=["POST"], name="verifyScaChallenge"),
         ]

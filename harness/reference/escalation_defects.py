@@ -8,12 +8,16 @@ STATIC_REQUEST_ID = defect(
     "esc-static-request-id", "ESC-1", FAMILY, "every /private response carries the same requestId"
 )
 ALTERNATING_REQUEST_ID = defect(
-    "esc-alternating-request-id", "ESC-1", FAMILY,
+    "esc-alternating-request-id",
+    "ESC-1",
+    FAMILY,
     "the requestIds of /private responses alternate between two values (each differs from the one before)",
 )
 BARE_401 = defect(
-    "esc-bare-401", "ESC-1", FAMILY,
-    "a /private request with a bad token gets a bare {\"error\"} body, not the envelope",
+    "esc-bare-401",
+    "ESC-1",
+    FAMILY,
+    'a /private request with a bad token gets a bare {"error"} body, not the envelope',
 )
 SCA_REQUIRED_401 = defect(
     "esc-sca-required-401", "ESC-2", FAMILY, "missing SCA answers 401 instead of 403 (body unchanged)"
@@ -34,7 +38,9 @@ SCA_EXPIRES_EARLY = defect(
     "esc-sca-expires-early", "ESC-4", FAMILY, "the SCA exemption ends one day early (SCA demanded inside the window)"
 )
 EMPTY_TRANSACTIONS = defect(
-    "esc-empty-transactions", "ESC-4", FAMILY,
+    "esc-empty-transactions",
+    "ESC-4",
+    FAMILY,
     "inquiries the SCA serves answer 2xx with empty transaction, card transaction and transfer lists",
 )
 RECENT_WINDOW_SHORT = defect(
@@ -44,18 +50,24 @@ OLD_SCA_REUSABLE = defect(
     "esc-old-sca-reusable", "ESC-5", FAMILY, "transactions older than 90 days are served for 180 days after any SCA"
 )
 OLD_SCA_REUSABLE_30S = defect(
-    "esc-old-sca-reusable-30s", "ESC-5", FAMILY,
+    "esc-old-sca-reusable-30s",
+    "ESC-5",
+    FAMILY,
     "the one-shot SCA for old transactions serves every old request for 30 s after its first use, not one",
 )
 OLD_CARDS_EXEMPT = defect(
-    "esc-old-cards-transfers-exempt", "ESC-5", FAMILY,
+    "esc-old-cards-transfers-exempt",
+    "ESC-5",
+    FAMILY,
     "old card transactions and transfer history are served on the 180-day SCA (no fresh SCA)",
 )
 SCA_SHARED_CLIENTS = defect(
     "esc-sca-shared-across-clients", "ESC-6", FAMILY, "an SCA done through one TPP client serves every TPP client"
 )
 SCA_SHARED_PRODUCTS = defect(
-    "esc-sca-shared-across-products", "ESC-6", FAMILY,
+    "esc-sca-shared-across-products",
+    "ESC-6",
+    FAMILY,
     "an SCA done for one product serves every product of the customer",
 )
 NEVER_BLOCKS = defect("esc-never-blocks", "ESC-7", FAMILY, "wrong OTPs never block SCA")
@@ -69,7 +81,9 @@ CROSS_CUSTOMER = defect(
     "esc-cross-customer-read", "ESC-8", FAMILY, "a token reads another customer's products (customerId not checked)"
 )
 FOREIGN_PRODUCT = defect(
-    "esc-foreign-product-read", "ESC-8", FAMILY,
+    "esc-foreign-product-read",
+    "ESC-8",
+    FAMILY,
     "a token reads a product its customer does not own under its own customerId",
 )
 LOGIN_REVEALS_USER = defect(

@@ -69,7 +69,7 @@ def sandbox_routes(bank: FamilyBank) -> list[BaseRoute]:
             return _error(404, "unknown PSU")
         seconds = _seconds(await json_body(request))
         if seconds is None:
-            return _error(400, "body must be {\"seconds\": N} with N a whole number >= 0")
+            return _error(400, 'body must be {"seconds": N} with N a whole number >= 0')
         clock.advance(seconds)
         return json_response({"now": isoformat(clock.now())})
 
@@ -79,7 +79,7 @@ def sandbox_routes(bank: FamilyBank) -> list[BaseRoute]:
     async def advance_bank_clock(request: Request) -> JSONResponse:
         seconds = _seconds(await json_body(request))
         if seconds is None:
-            return _error(400, "body must be {\"seconds\": N} with N a whole number >= 0")
+            return _error(400, 'body must be {"seconds": N} with N a whole number >= 0')
         bank.bank_clock.advance(seconds)
         return json_response({"now": isoformat(bank.bank_clock.now())})
 

@@ -303,7 +303,7 @@ class StepupBank(FamilyBank):
             body = await json_body(request)
             email, password = body.get("email"), body.get("password")
             if not isinstance(email, str) or not isinstance(password, str):
-                return error(400, "BAD_REQUEST", "body must be {\"email\", \"password\"}")
+                return error(400, "BAD_REQUEST", 'body must be {"email", "password"}')
             with self.lock:
                 app_psu, failure = self._app_psu(request)
                 if failure is not None:
@@ -353,7 +353,7 @@ class StepupBank(FamilyBank):
                     return refused
                 code = body.get("verificationCode")
                 if not isinstance(code, str):
-                    return error(400, "BAD_REQUEST", "body must be {\"verificationCode\"}")
+                    return error(400, "BAD_REQUEST", 'body must be {"verificationCode"}')
                 refused = self._verify(session, session.stepup, code)
                 if refused is not None:
                     return refused
@@ -405,9 +405,7 @@ class StepupBank(FamilyBank):
                     return session
                 source, iban, amount = body.get("sourceAccountId"), body.get("iban"), _amount(body.get("amount"))
                 if not isinstance(source, str) or not isinstance(iban, str) or not iban.strip() or amount is None:
-                    return error(
-                        400, "BAD_REQUEST", "body must be {\"sourceAccountId\", \"iban\", \"amount\" > 0}"
-                    )
+                    return error(400, "BAD_REQUEST", 'body must be {"sourceAccountId", "iban", "amount" > 0}')
                 account = self._psus[session.psu_id].accounts.get(source)
                 if account is None:
                     return error(404, "ACCOUNT_NOT_FOUND", "no such managed account")
@@ -466,7 +464,7 @@ class StepupBank(FamilyBank):
                     return refused
                 code = body.get("verificationCode")
                 if not isinstance(code, str):
-                    return error(400, "BAD_REQUEST", "body must be {\"verificationCode\"}")
+                    return error(400, "BAD_REQUEST", 'body must be {"verificationCode"}')
                 state = session.transfers.get(transfer.id)
                 refused = self._verify(session, state, code)
                 if refused is not None:
@@ -481,10 +479,15 @@ class StepupBank(FamilyBank):
         return [
             Route("/login_with_password", login, methods=["POST"], name="loginWithPassword"),
             Route("/logout", logout, methods=["POST"], name="logout"),
-            Route("/stepup/challenges/otp/{channel}", stepup_challenge, methods=["POST"],
-                  name="issueStepupOtpChallenge"),
-            Route("/stepup/challenges/otp/{channel}/verify", stepup_verify, methods=["POST"],
-                  name="verifyStepupOtpChallenge"),
+            Route(
+                "/stepup/challenges/otp/{channel}", stepup_challenge, methods=["POST"], name="issueStepupOtpChallenge"
+            ),
+            Route(
+                "/stepup/challenges/otp/{channel}/verify",
+                stepup_verify,
+                methods=["POST"],
+                name="verifyStepupOtpChallenge",
+            ),
             Route("/managed_accounts", list_accounts, methods=["GET"], name="listManagedAccounts"),
             Route("/managed_accounts/{id}/statement", statement, methods=["GET"], name="getManagedAccountStatement"),
             Route("/outgoing_wire_transfers", create_transfer, methods=["POST"], name="createOutgoingWireTransfer"),

@@ -32,9 +32,7 @@ TRANSFER_SHARES_COUNT = defect(
     FAMILY,
     "wire-transfer challenges count towards the session's step-up challenge limit",
 )
-OLD_OTP_VALID = defect(
-    "stp-old-otp-still-valid", "STP-4", FAMILY, "after a retry the earlier OTP still verifies"
-)
+OLD_OTP_VALID = defect("stp-old-otp-still-valid", "STP-4", FAMILY, "after a retry the earlier OTP still verifies")
 WRONG_CODE_STEPS_UP = defect(
     "stp-wrong-code-steps-up", "STP-5", FAMILY, "a wrong code answers 409 but steps up the token anyway"
 )
@@ -47,11 +45,11 @@ STATEMENT_WITHOUT_STEPUP = defect(
 EMPTY_STATEMENT = defect(
     "stp-empty-statement", "STP-6", FAMILY, "a stepped-up token gets the statement with no entries (200, empty list)"
 )
-SESSION_NEVER_IDLES = defect(
-    "stp-session-never-idles", "STP-7", FAMILY, "the auth token never expires for inactivity"
-)
+SESSION_NEVER_IDLES = defect("stp-session-never-idles", "STP-7", FAMILY, "the auth token never expires for inactivity")
 IDLE_NOT_REFRESHED = defect(
-    "stp-idle-not-refreshed", "STP-7", FAMILY,
+    "stp-idle-not-refreshed",
+    "STP-7",
+    FAMILY,
     "activity does not restart the idle count: the token dies 5 min after login",
 )
 IDLE_EXPIRES_EARLY = defect(
@@ -78,6 +76,4 @@ LOGIN_REVEALS_EMAIL = defect(
     FAMILY,
     "an unknown email answers 404 USER_NOT_FOUND, a wrong password 401",
 )
-OTP_REUSABLE = defect(
-    "stp-otp-reusable", "STP-10", FAMILY, "a verified OTP verifies again (204) on the same challenge"
-)
+OTP_REUSABLE = defect("stp-otp-reusable", "STP-10", FAMILY, "a verified OTP verifies again (204) on the same challenge")

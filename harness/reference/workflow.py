@@ -159,8 +159,12 @@ class WorkflowBank(FamilyBank):
             "password": user.password,
             "phone": user.phone,
             "agent": {"username": agent_user, "password": agent_password},
-            "account": {"accountId": user.account_id, "iban": user.iban, "currency": "EUR",
-                        "balance": f"{user.balance:.2f}"},
+            "account": {
+                "accountId": user.account_id,
+                "iban": user.iban,
+                "currency": "EUR",
+                "balance": f"{user.balance:.2f}",
+            },
             "payeeIbans": payees,
         }
 
@@ -508,11 +512,13 @@ class WorkflowBank(FamilyBank):
                 return user
             if not (self._session_sca(user, request) or self._exempt(user)):
                 return error(403, "SCA_REQUIRED", "strong customer authentication required")
-            return json_response({
-                "accountId": user.account_id,
-                "iban": user.iban,
-                "balance": {"amount": f"{user.balance:.2f}", "currency": "EUR"},
-            })
+            return json_response(
+                {
+                    "accountId": user.account_id,
+                    "iban": user.iban,
+                    "balance": {"amount": f"{user.balance:.2f}", "currency": "EUR"},
+                }
+            )
 
     async def list_transactions(self, request: Request) -> JSONResponse:
         with self.lock:
@@ -532,16 +538,19 @@ class WorkflowBank(FamilyBank):
             if not (self._session_sca(user, request) or (recent and self._exempt(user))):
                 return error(403, "SCA_REQUIRED", "strong customer authentication required")
             rows = [
-                r for r in self._transactions(user, today)
+                r
+                for r in self._transactions(user, today)
                 if date_from.isoformat() <= r["bookingDate"] <= date_to.isoformat()
                 and not (OLD_TRANSACTIONS_EMPTY in self.defects and r["bookingDate"] < cutoff.isoformat())
             ]
-            return json_response({
-                "accountId": user.account_id,
-                "dateFrom": date_from.isoformat(),
-                "dateTo": date_to.isoformat(),
-                "transactions": rows,
-            })
+            return json_response(
+                {
+                    "accountId": user.account_id,
+                    "dateFrom": date_from.isoformat(),
+                    "dateTo": date_to.isoformat(),
+                    "transactions": rows,
+                }
+            )
 
     async def add_beneficiary(self, request: Request) -> JSONResponse:
         body = await json_body(request)
@@ -556,8 +565,12 @@ class WorkflowBank(FamilyBank):
             if claims is None:
                 return error(403, "SCA_REQUIRED", "an operation JWT of type beneficiary.add is required")
             self._consume(claims)
-            entry = {"beneficiaryId": new_id(), "name": name.strip(), "iban": iban,
-                     "createdAt": isoformat(self.psu_clock(user.user_uuid).now())}
+            entry = {
+                "beneficiaryId": new_id(),
+                "name": name.strip(),
+                "iban": iban,
+                "createdAt": isoformat(self.psu_clock(user.user_uuid).now()),
+            }
             user.beneficiaries.append(entry)
             return json_response(entry, 201)
 
@@ -581,8 +594,9 @@ class WorkflowBank(FamilyBank):
             user = self._authorize(request)
             if isinstance(user, JSONResponse):
                 return user
-            if not body or any(k not in PERSONAL_FIELDS or not isinstance(v, str) or not v.strip()
-                               for k, v in body.items()):
+            if not body or any(
+                k not in PERSONAL_FIELDS or not isinstance(v, str) or not v.strip() for k, v in body.items()
+            ):
                 return error(400, "INVALID_REQUEST", f"a non-empty object of string fields among {PERSONAL_FIELDS}")
             claims = self._operation_claims(user, request, "personal_data.update")
             if claims is None:
@@ -616,8 +630,15 @@ class WorkflowBank(FamilyBank):
             self._consume(claims)
             now = self.psu_clock(user.user_uuid).now()
             user.balance -= Decimal(amount)
-            transfer = {"transferId": new_id(), "amount": amount, "currency": currency, "iban": iban,
-                        "status": "EXECUTED", "bookingDate": now.date().isoformat(), "createdAt": isoformat(now)}
+            transfer = {
+                "transferId": new_id(),
+                "amount": amount,
+                "currency": currency,
+                "iban": iban,
+                "status": "EXECUTED",
+                "bookingDate": now.date().isoformat(),
+                "createdAt": isoformat(now),
+            }
             user.transfers.append(transfer)
             return json_response({**transfer, "balance": {"amount": f"{user.balance:.2f}", "currency": "EUR"}}, 201)
 
@@ -629,12 +650,18 @@ class WorkflowBank(FamilyBank):
             Route(f"{u}/strong_auth/status", self.get_status, methods=["GET"], name="getStrongAuthStatus"),
             Route(f"{u}/strong_auth/otp/generate", self.generate_otp, methods=["POST"], name="generateOtp"),
             Route(f"{u}/strong_auth/otp/verify", self.verify_otp, methods=["POST"], name="verifyOtp"),
-            Route(f"{u}/strong_auth/secret_code/setup", self.setup_secret_code, methods=["POST"],
-                  name="setupSecretCode"),
-            Route(f"{u}/strong_auth/secret_code/verify", self.verify_secret_code, methods=["POST"],
-                  name="verifySecretCode"),
-            Route(f"{u}/strong_auth/reset/{{source}}", self.reset_source, methods=["POST"],
-                  name="resetStrongAuthSource"),
+            Route(
+                f"{u}/strong_auth/secret_code/setup", self.setup_secret_code, methods=["POST"], name="setupSecretCode"
+            ),
+            Route(
+                f"{u}/strong_auth/secret_code/verify",
+                self.verify_secret_code,
+                methods=["POST"],
+                name="verifySecretCode",
+            ),
+            Route(
+                f"{u}/strong_auth/reset/{{source}}", self.reset_source, methods=["POST"], name="resetStrongAuthSource"
+            ),
             Route(f"{u}/balance", self.get_balance, methods=["GET"], name="getBalance"),
             Route(f"{u}/transactions", self.list_transactions, methods=["GET"], name="listTransactions"),
             Route(f"{u}/beneficiaries", self.add_beneficiary, methods=["POST"], name="addBeneficiary"),

@@ -115,11 +115,18 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
 
-def harness_subprocess(*args: str, cwd: Path, env: dict[str, str] | None = None,
-                       timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def harness_subprocess(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """`python -m harness ARGS` in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -150,7 +157,8 @@ def no_sandbox_target(tmp_path: Path) -> Path:
 def closed_port_target(tmp_path: Path) -> Path:
     """A bank over HTTP at a port where nothing listens (it says it has a sandbox and a clock)."""
     path = tmp_path / "closed.yaml"
-    path.write_text(f"""\
+    path.write_text(
+        f"""\
 name: closedbank
 family: stepup
 base_url: http://127.0.0.1:{free_port()}
@@ -158,5 +166,7 @@ sandbox: {{path: /__sandbox}}
 clock: per-psu
 otp: sandbox
 timeouts: {{connect: 2, read: 2}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path

@@ -47,25 +47,31 @@ async def echo(request: Request) -> JSONResponse:
     ctype = request.headers.get("content-type", "")
     form = dict(parse_qsl(raw.decode())) if "x-www-form-urlencoded" in ctype else None
     body = json.loads(raw) if "json" in ctype and raw else None
-    seen = {"api_key": request.headers.get("api-key"), "query": dict(request.query_params), "form": form,
-            "json": body}
+    seen = {"api_key": request.headers.get("api-key"), "query": dict(request.query_params), "form": form, "json": body}
     SEEN.append(seen)
     last = MINTED[-1] if MINTED else None
-    return JSONResponse({"seen": seen, "echo": last, "note": f"your credential was {last}"},
-                        headers={"X-Echo-Key": request.headers.get("api-key", ""), "X-Echo-Ref": last or ""})
+    return JSONResponse(
+        {"seen": seen, "echo": last, "note": f"your credential was {last}"},
+        headers={"X-Echo-Key": request.headers.get("api-key", ""), "X-Echo-Ref": last or ""},
+    )
 
 
 async def redirect(request: Request) -> Response:
     last = MINTED[-1] if MINTED else ""
     # the token in the path (percent-encoded), in the query (form-encoded, and raw as a careless
     # bank would put it), and in the fragment (as an OAuth implicit grant does)
-    location = (f"https://tpp.example/callback/{quote(last, safe='')}?" + urlencode({"ref": last, "state": "s1"})
-                + f"&raw={last}#access_token={quote(last, safe='')}&token_type=Bearer")
+    location = (
+        f"https://tpp.example/callback/{quote(last, safe='')}?"
+        + urlencode({"ref": last, "state": "s1"})
+        + f"&raw={last}#access_token={quote(last, safe='')}&token_type=Bearer"
+    )
     return Response(status_code=302, headers={"Location": location})
 
 
-app = Starlette(routes=[
-    Route("/mint", mint, methods=["POST"]),
-    Route("/echo", echo, methods=["GET", "POST"]),
-    Route("/redirect", redirect, methods=["GET"]),
-])
+app = Starlette(
+    routes=[
+        Route("/mint", mint, methods=["POST"]),
+        Route("/echo", echo, methods=["GET", "POST"]),
+        Route("/redirect", redirect, methods=["GET"]),
+    ]
+)

@@ -16,9 +16,11 @@ import pytest
 from harness.cli import run_pytest
 from tests.cli.conftest import assert_clean_usage_error, invoke
 
-LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)) + \
-    "family: stepup\ntitle: laughs\ncases: *i\n"
+LAUGHS = (
+    "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+    + "family: stepup\ntitle: laughs\ncases: *i\n"
+)
 
 
 def test_a_billion_laughs_file_is_refused_in_under_a_second(tmp_path: Path) -> None:
@@ -43,21 +45,31 @@ def test_symlinks_that_loop_or_leave_the_suite_folder_are_refused(tmp_path: Path
     assert "leads out of the suite folder" in output, output
 
 
-@pytest.mark.parametrize("body,words", [
-    ("repeat: {times: 1000000000, steps: [{method: GET, url: /echo, expect: {status: 200}}]}",
-     "repeat times 1000000000 is more than 1000"),
-    ("poll: {attempts: 1000000000, steps: [{method: GET, url: /echo}], until: {status: 200}}",
-     "poll attempts 1000000000 is more than 100"),
-])
+@pytest.mark.parametrize(
+    "body,words",
+    [
+        (
+            "repeat: {times: 1000000000, steps: [{method: GET, url: /echo, expect: {status: 200}}]}",
+            "repeat times 1000000000 is more than 1000",
+        ),
+        (
+            "poll: {attempts: 1000000000, steps: [{method: GET, url: /echo}], until: {status: 200}}",
+            "poll attempts 1000000000 is more than 100",
+        ),
+    ],
+)
 def test_repeat_and_poll_have_maxima(tmp_path: Path, body: str, words: str) -> None:
     (tmp_path / "big.yaml").write_text(
         "family: stepup\ntitle: t\ncases:\n  - id: big\n    title: t\n    requirements: [STP-1]\n"
-        f"    severity: major\n    steps:\n      - {body}\n", encoding="utf-8")
+        f"    severity: major\n    steps:\n      - {body}\n",
+        encoding="utf-8",
+    )
     output = assert_clean_usage_error(invoke("validate", "big.yaml"))
     assert words in output and "big.yaml:9:" in output, output
 
 
 # -- a bank that drips, and one that floods ---------------------------------------------------
+
 
 def _serve(handler: object) -> Iterator[int]:
     server = socket.socket()
@@ -101,8 +113,11 @@ def _flood(conn: socket.socket, stop: threading.Event) -> None:
     with conn:
         conn.recv(65536)
         size = 50 * 1024 * 1024
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                     + f"Content-Length: {size}\r\n\r\n".encode() + b'{"data": "')
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {size}\r\n\r\n".encode()
+            + b'{"data": "'
+        )
         chunk = b"x" * 65536
         try:
             for _ in range(size // len(chunk)):
@@ -137,12 +152,15 @@ cases:
 
 
 def _run(tmp_path: Path, port: int, extra: str = "") -> dict:
-    (tmp_path / "t.yaml").write_text(f"name: bad\nfamily: stepup\nbase_url: http://127.0.0.1:{port}\nsandbox: none\n"
-                                     f"clock: none\notp: none\ntimeouts: {{connect: 1, read: 1, total: 1.5}}\n{extra}",
-                                     encoding="utf-8")
+    (tmp_path / "t.yaml").write_text(
+        f"name: bad\nfamily: stepup\nbase_url: http://127.0.0.1:{port}\nsandbox: none\n"
+        f"clock: none\notp: none\ntimeouts: {{connect: 1, read: 1, total: 1.5}}\n{extra}",
+        encoding="utf-8",
+    )
     (tmp_path / "s.yaml").write_text(SUITE, encoding="utf-8")
-    run_pytest([str(tmp_path / "s.yaml")], target_name=str(tmp_path / "t.yaml"), report_dir=str(tmp_path / "r"),
-               allure=False)
+    run_pytest(
+        [str(tmp_path / "s.yaml")], target_name=str(tmp_path / "t.yaml"), report_dir=str(tmp_path / "r"), allure=False
+    )
     return json.loads(next((tmp_path / "r").glob("*/summary.json")).read_text())["cases"][0]
 
 
@@ -164,22 +182,34 @@ def test_a_flooding_bank_is_read_no_further_than_the_limit(tmp_path: Path, flood
     assert os.environ.get("CI") is None or True
 
 
-@pytest.mark.parametrize("advance,words", [("-5s", "would move by -5 s"), ("99999d", "would move by 8639913600 s"),
-                                           ('["${regime.session_idle}", -301s]', "would move by -1 s")])
-def test_a_clock_move_backwards_or_past_twenty_years_is_refused_at_load(tmp_path: Path, advance: str,
-                                                                        words: str) -> None:
+@pytest.mark.parametrize(
+    "advance,words",
+    [
+        ("-5s", "would move by -5 s"),
+        ("99999d", "would move by 8639913600 s"),
+        ('["${regime.session_idle}", -301s]', "would move by -1 s"),
+    ],
+)
+def test_a_clock_move_backwards_or_past_twenty_years_is_refused_at_load(
+    tmp_path: Path, advance: str, words: str
+) -> None:
     (tmp_path / "adv.yaml").write_text(
         "family: stepup\ntitle: t\ncases:\n  - id: a\n    title: t\n    requirements: [STP-1]\n    severity: major\n"
         f"    steps:\n      - advance: {advance}\n      - {{method: GET, url: /x, expect: {{status: 200}}}}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     output = assert_clean_usage_error(invoke("validate", "adv.yaml"))
     assert words in output and "adv.yaml:9:" in output, output
 
 
 def test_a_run_deadline_breaks_the_cases_that_would_start_after_it(tmp_path: Path) -> None:
-    (tmp_path / "t.yaml").write_text("name: fixture\nfamily: stepup\napp: tests.engine.fixture_app:create_app\n"
-                                     "factory: true\nsandbox: none\nclock: none\notp: none\n", encoding="utf-8")
-    (tmp_path / "s.yaml").write_text("""\
+    (tmp_path / "t.yaml").write_text(
+        "name: fixture\nfamily: stepup\napp: tests.engine.fixture_app:create_app\n"
+        "factory: true\nsandbox: none\nclock: none\notp: none\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "s.yaml").write_text(
+        """\
 family: stepup
 title: A slow case first
 cases:
@@ -197,8 +227,15 @@ cases:
     severity: major
     steps:
       - {method: GET, url: /echo, expect: {status: 200}}
-""", encoding="utf-8")
-    run_pytest([str(tmp_path / "s.yaml")], target_name=str(tmp_path / "t.yaml"), report_dir=str(tmp_path / "r"),
-               allure=False, extra=["--harness-deadline", "0.5"])
+""",
+        encoding="utf-8",
+    )
+    run_pytest(
+        [str(tmp_path / "s.yaml")],
+        target_name=str(tmp_path / "t.yaml"),
+        report_dir=str(tmp_path / "r"),
+        allure=False,
+        extra=["--harness-deadline", "0.5"],
+    )
     cases = {c["id"]: c for c in json.loads(next((tmp_path / "r").glob("*/summary.json")).read_text())["cases"]}
     assert cases["b-late"]["verdict"] == "broken" and "deadline (0.5 s, --deadline)" in cases["b-late"]["reason"]

@@ -51,28 +51,34 @@ def test_exit_1_when_a_defect_of_the_reference_is_caught(tiny_suite: Path, tmp_p
 def test_exit_1_when_the_reference_violates_an_expectation(tiny_suite: Path, tmp_path: Path) -> None:
     """A compliant bank, a suite that expects what the bank does not do: still a failure, exit 1."""
     suite = tmp_path / "wrong.yaml"
-    suite.write_text(tiny_suite.read_text().replace("expect: {status: 200}\n  - id: CLI-idle",
-                                                    "expect: {status: 403}\n  - id: CLI-idle"))
+    suite.write_text(
+        tiny_suite.read_text().replace(
+            "expect: {status: 200}\n  - id: CLI-idle", "expect: {status: 403}\n  - id: CLI-idle"
+        )
+    )
     assert suite.read_text() != tiny_suite.read_text()
     code = run_pytest([str(suite)], target_name="reference", report_dir=str(tmp_path / "reports"))
     assert code == 1
     assert verdicts(only_run_dir(tmp_path / "reports")) == {"CLI-login": "failed", "CLI-idle-above-limit": "passed"}
 
 
-@pytest.mark.parametrize("args", [
-    ["--defect", "no-such-defect"],
-    ["-k", "no_case_has_this_name"],
-    ["--regime", "eu-1999"],
-    ["--target", "does-not-exist.yaml"],
-], ids=["unknown-defect", "nothing-selected", "unknown-regime", "missing-target"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--defect", "no-such-defect"],
+        ["-k", "no_case_has_this_name"],
+        ["--regime", "eu-1999"],
+        ["--target", "does-not-exist.yaml"],
+    ],
+    ids=["unknown-defect", "nothing-selected", "unknown-regime", "missing-target"],
+)
 def test_exit_2_on_usage_errors(args: list[str], tiny_suite: Path, tmp_path: Path) -> None:
     result = invoke("run", "--report-dir", "reports", *args, str(tiny_suite))
     output = assert_clean_usage_error(result)
     assert output.strip(), "a usage error says what is wrong"
     # no run was reported as passed: either no run folder, or one that says nothing ran
-    for run_dir in (run_dirs(tmp_path / "reports") if (tmp_path / "reports").exists() else []):
-        assert not (run_dir / "summary.json").exists() or \
-            load_json(run_dir / "summary.json")["counts"]["passed"] == 0
+    for run_dir in run_dirs(tmp_path / "reports") if (tmp_path / "reports").exists() else []:
+        assert not (run_dir / "summary.json").exists() or load_json(run_dir / "summary.json")["counts"]["passed"] == 0
 
 
 def test_exit_2_for_an_unknown_option_is_clicks_usage_error() -> None:
@@ -101,11 +107,11 @@ def test_exit_4_when_the_target_has_no_sandbox(tiny_suite: Path, no_sandbox_targ
     assert "## Not testable" in (run_dir / "summary.md").read_text()
 
 
-def test_exit_codes_end_to_end_in_a_fresh_process(tiny_suite: Path, closed_port_target: Path,
-                                                  tmp_path: Path) -> None:
+def test_exit_codes_end_to_end_in_a_fresh_process(tiny_suite: Path, closed_port_target: Path, tmp_path: Path) -> None:
     """The console entry point itself: sys.exit carries the code out of the process."""
-    broken = harness_subprocess("run", "--target", closed_port_target.name, "--report-dir", "out", tiny_suite.name,
-                                cwd=tmp_path)
+    broken = harness_subprocess(
+        "run", "--target", closed_port_target.name, "--report-dir", "out", tiny_suite.name, cwd=tmp_path
+    )
     assert broken.returncode == 3, broken.stdout + broken.stderr
     usage = harness_subprocess("run", "--target", "missing.yaml", tiny_suite.name, cwd=tmp_path)
     assert usage.returncode == 2

@@ -16,8 +16,21 @@ import pytest
 
 from tests.cli.conftest import assert_clean_usage_error, invoke
 
-HEAVY = ("pytest", "_pytest", "httpx", "httpcore", "starlette", "uvicorn", "allure", "allure_commons",
-         "allure_pytest", "freezegun", "anyio", "harness.engine", "harness.reference")
+HEAVY = (
+    "pytest",
+    "_pytest",
+    "httpx",
+    "httpcore",
+    "starlette",
+    "uvicorn",
+    "allure",
+    "allure_commons",
+    "allure_pytest",
+    "freezegun",
+    "anyio",
+    "harness.engine",
+    "harness.reference",
+)
 
 EXIT_CODE_WORDS = {0: "passed", 1: "failed", 2: "usage", 3: "broken", 4: "not testable"}
 
@@ -41,8 +54,9 @@ def exit_code_lines(text: str, heading: str) -> dict[int, str]:
     return out
 
 
-@pytest.mark.parametrize("args,heading", [(["--help"], "Exit codes of run:"), (["run", "--help"], "Exit codes:")],
-                         ids=["main", "run"])
+@pytest.mark.parametrize(
+    "args,heading", [(["--help"], "Exit codes of run:"), (["run", "--help"], "Exit codes:")], ids=["main", "run"]
+)
 def test_help_documents_every_exit_code(args: list[str], heading: str) -> None:
     result = invoke(*args)
     assert result.exit_code == 0, result.output
@@ -81,7 +95,7 @@ def test_list_prints_each_case_with_requirements_and_needs(tiny_suite: Path) -> 
     # an aligned table: every column starts where its header does
     for column in ("FAMILY", "REQUIREMENTS", "NEEDS", "TITLE"):
         start = header.index(column)
-        assert all(line[start - 2:start] == "  " and line[start] != " " for line in lines.values()), column
+        assert all(line[start - 2 : start] == "  " and line[start] != " " for line in lines.values()), column
 
 
 def test_list_by_requirement(tiny_suite: Path) -> None:
@@ -104,20 +118,25 @@ def test_list_of_a_bad_suite_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def _imported(args: list[str], cwd: Path) -> set[str]:
-    proc = subprocess.run([sys.executable, "-X", "importtime", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     names = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "harness.cli" in names, "importtime output was parsed"
     return names
 
 
-@pytest.mark.parametrize("args", [
-    ["-c", "import harness.cli"],
-    ["-m", "harness", "--help"],
-    ["-m", "harness", "run", "--help"],
-    ["-m", "harness", "list", "tiny.yaml"],
-], ids=["import", "help", "run-help", "list"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-c", "import harness.cli"],
+        ["-m", "harness", "--help"],
+        ["-m", "harness", "run", "--help"],
+        ["-m", "harness", "list", "tiny.yaml"],
+    ],
+    ids=["import", "help", "run-help", "list"],
+)
 def test_help_and_list_do_not_import_the_run_stack(args: list[str], tiny_suite: Path, tmp_path: Path) -> None:
     names = _imported(args, tmp_path)
     heavy = sorted(n for n in names if n.split(".")[0] in HEAVY or n.startswith(HEAVY[-2:]))

@@ -38,12 +38,19 @@ cases:
 
 def test_an_interrupted_run_is_marked_and_never_reads_passed(tmp_path: Path) -> None:
     (tmp_path / "slow.yaml").write_text(SUITE, encoding="utf-8")
-    (tmp_path / "t.yaml").write_text("name: fixture\nfamily: stepup\napp: tests.engine.fixture_app:create_app\n"
-                                     "factory: true\nsandbox: none\nclock: none\notp: none\n", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "run", "--allow-app", "--target", "t.yaml",
-                             "--report-dir", "r", "slow.yaml"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    (tmp_path / "t.yaml").write_text(
+        "name: fixture\nfamily: stepup\napp: tests.engine.fixture_app:create_app\n"
+        "factory: true\nsandbox: none\nclock: none\notp: none\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "run", "--allow-app", "--target", "t.yaml", "--report-dir", "r", "slow.yaml"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     time.sleep(3.0)  # the quick case is done, the slow one is polling
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=30)
@@ -55,8 +62,10 @@ def test_an_interrupted_run_is_marked_and_never_reads_passed(tmp_path: Path) -> 
     assert {c["id"]: c["verdict"] for c in summary["cases"]} == {"quick": "passed"}
     assert "Interrupted" in (run_dir / "summary.html").read_text()
     assert "Interrupted" in (run_dir / "summary.md").read_text()
-    statuses = {json.loads(p.read_text())["name"].split(": ")[0]: json.loads(p.read_text())["status"]
-                for p in (run_dir / "allure-results").glob("*-result.json")}
+    statuses = {
+        json.loads(p.read_text())["name"].split(": ")[0]: json.loads(p.read_text())["status"]
+        for p in (run_dir / "allure-results").glob("*-result.json")
+    }
     assert statuses.get("quick") == "passed" and statuses.get("slow", "broken") == "broken", statuses
     from harness.audit import write_allure_html
 

@@ -18,20 +18,40 @@ UNSET = "PSD2_HARNESS_TEST_SURELY_UNSET"
 
 # name: (text replaced in the tiny suite, its replacement, a needle on the bad line, words of the message)
 SUITE_ERRORS: dict[str, tuple[str, str, str, str]] = {
-    "yaml-syntax": ("    severity: critical\n", "    severity: critical: oops\n", "critical: oops",
-                    "YAML syntax error"),
-    "unknown-key": ("    severity: critical\n", "    severity: critical\n    sevrity: major\n", "sevrity:",
-                    "unknown key"),
+    "yaml-syntax": (
+        "    severity: critical\n",
+        "    severity: critical: oops\n",
+        "critical: oops",
+        "YAML syntax error",
+    ),
+    "unknown-key": (
+        "    severity: critical\n",
+        "    severity: critical\n    sevrity: major\n",
+        "sevrity:",
+        "unknown key",
+    ),
     "wrong-type": ("requirements: [STP-1]", "requirements: STP-1", "requirements: STP-1", "wrong type"),
-    "unknown-operation": ("request: listManagedAccounts", "request: listManagedAcounts", "listManagedAcounts",
-                          "unknown operationId"),
+    "unknown-operation": (
+        "request: listManagedAccounts",
+        "request: listManagedAcounts",
+        "listManagedAcounts",
+        "unknown operationId",
+    ),
     "unknown-requirement": ("[STP-1]", "[STP-999]", "STP-999", "unknown requirement ID"),
     "undefined-variable": ("bearer: ${token}", "bearer: ${tokn}", "${tokn}", "undefined variable"),
-    "missing-env-var": ('headers: {api-key: "${psu.api_key}"}', 'headers: {api-key: "${env:' + UNSET + '}"}',
-                        UNSET, f"environment variable {UNSET} is not set"),
+    "missing-env-var": (
+        'headers: {api-key: "${psu.api_key}"}',
+        'headers: {api-key: "${env:' + UNSET + '}"}',
+        UNSET,
+        f"environment variable {UNSET} is not set",
+    ),
     "unknown-flow": ("- flow: login", "- flow: logon", "flow: logon", "unknown flow"),
-    "bad-duration": ('advance: ["${regime.session_idle}", 1s]', 'advance: ["${regime.session_idle}", 1 sec]',
-                     "1 sec", "bad duration"),
+    "bad-duration": (
+        'advance: ["${regime.session_idle}", 1s]',
+        'advance: ["${regime.session_idle}", 1 sec]',
+        "1 sec",
+        "bad duration",
+    ),
 }
 
 
@@ -78,8 +98,22 @@ def test_every_error_of_several_files_is_reported_at_once(tmp_path: Path) -> Non
 
 def test_plain_pytest_collection_errors_name_file_and_line(tmp_path: Path) -> None:
     bad = [write_bad_suite(tmp_path, name) for name in SUITE_ERRORS]
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--target", "reference",
-                           *(p.name for p, _, _ in bad)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--target",
+            "reference",
+            *(p.name for p, _, _ in bad),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 2, output
     assert "Traceback" not in output and "INTERNALERROR" not in output
@@ -104,8 +138,9 @@ def _target_cases(tmp_path: Path) -> dict[str, tuple[str, str, str]]:
     (tmp_path / "env.yaml").write_text(TARGET_ENV, encoding="utf-8")
     (tmp_path / "latin1.yaml").write_bytes("name: caf\xe9\n".encode("latin-1"))
     (tmp_path / "folder.yaml").mkdir()
-    (tmp_path / "typo.yaml").write_text(TARGET_ENV.replace(f"${{env:{UNSET}}}", "${env:HOME}") + "clokc: none\n",
-                                        encoding="utf-8")
+    (tmp_path / "typo.yaml").write_text(
+        TARGET_ENV.replace(f"${{env:{UNSET}}}", "${env:HOME}") + "clokc: none\n", encoding="utf-8"
+    )
     (tmp_path / "syntax.yaml").write_text("name: x\nfamily: [stepup\n", encoding="utf-8")
     (tmp_path / "badapp.yaml").write_text("name: x\nfamily: stepup\napp: nosuchmodule:app\n", encoding="utf-8")
     return {
@@ -126,21 +161,27 @@ def test_bad_target_is_exit_2_for_run_and_validate(name: str, tmp_path: Path) ->
     (tmp_path / "tiny.yaml").write_text(TINY_SUITE, encoding="utf-8")
     target, where, words = _target_cases(tmp_path)[name]
     run_words, _, validate_words = words.partition("|")
-    for args, expected in ((["run", "--report-dir", "reports", "--target", target, "tiny.yaml"], run_words),
-                           (["validate", target], validate_words or run_words)):
+    for args, expected in (
+        (["run", "--report-dir", "reports", "--target", target, "tiny.yaml"], run_words),
+        (["validate", target], validate_words or run_words),
+    ):
         output = assert_clean_usage_error(invoke(*args))
         assert where in output and expected in output, (args, output)
     assert not (tmp_path / "reports").exists()
 
 
-@pytest.mark.parametrize("app,extra,words", [
-    ("nosuchmodule:app", "", "cannot load app 'nosuchmodule:app'"),
-    ("os:getcwd", "", "'os:getcwd' is not an ASGI or WSGI app"),
-    ("os:system", "factory: true\napp_args: {command: 'touch pwned'}\n", "returned int, not an ASGI or WSGI app"),
-    ("harness.reference.app:create_app", "factory: true\napp_args: {colour: blue}\n", "does not take app_args"),
-])
-def test_an_in_process_app_is_imported_only_when_allowed_and_must_be_an_app(tmp_path: Path, app: str, extra: str,
-                                                                            words: str) -> None:
+@pytest.mark.parametrize(
+    "app,extra,words",
+    [
+        ("nosuchmodule:app", "", "cannot load app 'nosuchmodule:app'"),
+        ("os:getcwd", "", "'os:getcwd' is not an ASGI or WSGI app"),
+        ("os:system", "factory: true\napp_args: {command: 'touch pwned'}\n", "returned int, not an ASGI or WSGI app"),
+        ("harness.reference.app:create_app", "factory: true\napp_args: {colour: blue}\n", "does not take app_args"),
+    ],
+)
+def test_an_in_process_app_is_imported_only_when_allowed_and_must_be_an_app(
+    tmp_path: Path, app: str, extra: str, words: str
+) -> None:
     (tmp_path / "tiny.yaml").write_text(TINY_SUITE, encoding="utf-8")
     (tmp_path / "app.yaml").write_text(f"name: x\nfamily: stepup\napp: {app}\n{extra}", encoding="utf-8")
     run = ["run", "--report-dir", "reports", "--target", "app.yaml", "tiny.yaml"]
@@ -157,8 +198,13 @@ def test_an_in_process_app_is_imported_only_when_allowed_and_must_be_an_app(tmp_
 def test_plain_pytest_with_a_bad_target_is_exit_2_without_traceback(tmp_path: Path) -> None:
     (tmp_path / "tiny.yaml").write_text(TINY_SUITE, encoding="utf-8")
     target, where, words = _target_cases(tmp_path)["missing-env-var"]
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--target", target, "tiny.yaml"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--target", target, "tiny.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 2, output
     assert "Traceback" not in output and "INTERNALERROR" not in output

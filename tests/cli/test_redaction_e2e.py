@@ -117,8 +117,12 @@ def echo_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.Capt
     (tmp_path / "echo.yaml").write_text(TARGET, encoding="utf-8")
     (tmp_path / "secrets_suite.yaml").write_text(SUITE, encoding="utf-8")
     echo_app.reset()
-    code = run_pytest([str(tmp_path / "secrets_suite.yaml")], target_name=str(tmp_path / "echo.yaml"),
-                      report_dir=str(tmp_path / "reports"), verbose=True)
+    code = run_pytest(
+        [str(tmp_path / "secrets_suite.yaml")],
+        target_name=str(tmp_path / "echo.yaml"),
+        report_dir=str(tmp_path / "reports"),
+        verbose=True,
+    )
     out, err = capfd.readouterr()
     run_dir = only_run_dir(tmp_path / "reports")
     return code, run_dir, secret, list(echo_app.MINTED), list(echo_app.SEEN), out + err
@@ -138,8 +142,9 @@ def test_no_secret_in_any_file_of_the_report_folder(echo_run) -> None:
     files = [p for p in run_dir.rglob("*") if p.is_file()]
     names = {p.name for p in files}
     assert {"junit.xml", "summary.json", "summary.md", "manifest.json"} <= names
-    allure_text = "".join(p.read_text(encoding="utf-8", errors="replace")
-                          for p in (run_dir / "allure-results").iterdir())
+    allure_text = "".join(
+        p.read_text(encoding="utf-8", errors="replace") for p in (run_dir / "allure-results").iterdir()
+    )
     assert "/redirect" in allure_text and "/echo" in allure_text and "tpp.example/callback" in allure_text
     assert MASK in allure_text
     junit = (run_dir / "junit.xml").read_text(encoding="utf-8")

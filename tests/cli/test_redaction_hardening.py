@@ -38,8 +38,7 @@ async def _big(request: Request) -> PlainTextResponse:
     return PlainTextResponse(filler + MINTED + " tail", status_code=500)
 
 
-app = Starlette(routes=[Route("/mint", _mint, methods=["POST"]), Route("/echo", _echo),
-                        Route("/big", _big)])
+app = Starlette(routes=[Route("/mint", _mint, methods=["POST"]), Route("/echo", _echo), Route("/big", _big)])
 
 TARGET = f"""\
 name: planted
@@ -79,8 +78,7 @@ def run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(ENV, SHORT)
     (tmp_path / "t.yaml").write_text(TARGET, encoding="utf-8")
     (tmp_path / "s.yaml").write_text(SUITE, encoding="utf-8")
-    code = run_pytest([str(tmp_path / "s.yaml")], target_name=str(tmp_path / "t.yaml"),
-                      report_dir=str(tmp_path / "r"))
+    code = run_pytest([str(tmp_path / "s.yaml")], target_name=str(tmp_path / "t.yaml"), report_dir=str(tmp_path / "r"))
     assert code == 1  # the /big step fails: the finding carries the body too
     return next((tmp_path / "r").iterdir())
 
@@ -93,8 +91,13 @@ def test_no_planted_secret_is_written_anywhere(run_dir: Path) -> None:
         if not path.is_file():
             continue
         data = path.read_text(encoding="utf-8", errors="replace")
-        for name, value in (("short", SHORT), ("upper", UPPER), ("nested", NESTED), ("minted", MINTED),
-                            ("minted head", MINTED[:12])):
+        for name, value in (
+            ("short", SHORT),
+            ("upper", UPPER),
+            ("nested", NESTED),
+            ("minted", MINTED),
+            ("minted head", MINTED[:12]),
+        ):
             if re.search(rf"(?<![A-Za-z0-9]){re.escape(value)}", data):
                 leaks.append(f"{name} in {path.relative_to(run_dir)}")
     assert not leaks, leaks

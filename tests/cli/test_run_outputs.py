@@ -31,8 +31,13 @@ def test_run_folder_holds_every_output_with_its_content(tiny_suite: Path, tmp_pa
     assert target == "reference"
     created = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     assert before <= created <= after
-    assert {p.name for p in run_dir.iterdir()} >= {"allure-results", "junit.xml", "summary.json", "summary.md",
-                                                   "manifest.json"}
+    assert {p.name for p in run_dir.iterdir()} >= {
+        "allure-results",
+        "junit.xml",
+        "summary.json",
+        "summary.md",
+        "manifest.json",
+    }
 
     # allure-results: one result per case, with its verdict and its requirement as a story
     results = [json.loads(p.read_text()) for p in (run_dir / "allure-results").glob("*-result.json")]
@@ -54,7 +59,9 @@ def test_run_folder_holds_every_output_with_its_content(tiny_suite: Path, tmp_pa
     assert summary["exit_code"] == 0
     assert summary["counts"] == {"passed": 2, "failed": 0, "broken": 0, "not testable": 0, "skipped": 0}
     assert {c["id"]: (c["verdict"], c["requirements"]) for c in summary["cases"]} == {
-        "CLI-login": ("passed", ["STP-1"]), "CLI-idle-above-limit": ("passed", ["STP-7"])}
+        "CLI-login": ("passed", ["STP-1"]),
+        "CLI-idle-above-limit": ("passed", ["STP-7"]),
+    }
     reqs = {row["id"]: row for row in summary["requirements"]}
     assert reqs["STP-7"]["verdict"] == "passed" and reqs["STP-7"]["citations"]
     assert reqs["STP-2"]["verdict"] == "no case"
@@ -79,18 +86,23 @@ def test_run_folder_holds_every_output_with_its_content(tiny_suite: Path, tmp_pa
     assert manifest["exit_code"] == 0
 
 
-def test_manifest_of_a_remote_target_with_a_regime_override(tiny_suite: Path, closed_port_target: Path,
-                                                            tmp_path: Path) -> None:
+def test_manifest_of_a_remote_target_with_a_regime_override(
+    tiny_suite: Path, closed_port_target: Path, tmp_path: Path
+) -> None:
     # past the preflight (which stops `run` at once): the cases themselves meet the closed port
-    code = run_pytest([str(tiny_suite)], target_name=str(closed_port_target), regime="eu-2019",
-                      report_dir=str(tmp_path / "out"), allure=False)
+    code = run_pytest(
+        [str(tiny_suite)],
+        target_name=str(closed_port_target),
+        regime="eu-2019",
+        report_dir=str(tmp_path / "out"),
+        allure=False,
+    )
     assert code == 3
     run_dir = only_run_dir(tmp_path / "out")
     assert run_dir.name.endswith("-closed")
     manifest = load_json(run_dir / "manifest.json")
     base_url = closed_port_target.read_text().split("base_url: ", 1)[1].splitlines()[0]
-    assert manifest["target"] == {"name": "closedbank", "base_url": base_url,
-                                  "source": manifest["target"]["source"]}
+    assert manifest["target"] == {"name": "closedbank", "base_url": base_url, "source": manifest["target"]["source"]}
     assert manifest["target"]["source"].endswith("closed.yaml")
     assert manifest["regime"] == "eu-2019"
     assert manifest["counts"]["broken"] == 2 and manifest["exit_code"] == 3

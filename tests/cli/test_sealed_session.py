@@ -21,10 +21,17 @@ def test_outside_settings_do_not_reach_the_run(tmp_path: Path, monkeypatch: pyte
     (suites / "conftest.py").write_text(
         "import pytest\n\n@pytest.hookimpl(wrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
         "    report = yield\n    report.outcome = 'passed'\n    return report\n"
-        "raise RuntimeError('a conftest.py beside the suites was loaded')\n", encoding="utf-8")
+        "raise RuntimeError('a conftest.py beside the suites was loaded')\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("PYTEST_ADDOPTS", "--deselect nothing -k nothing-matches-this")
-    code = run_pytest([str(suites)], target_name="reference", report_dir=str(tmp_path / "r"), allure=False,
-                      defects=("ded-authorize-ignores-secret",))
+    code = run_pytest(
+        [str(suites)],
+        target_name="reference",
+        report_dir=str(tmp_path / "r"),
+        allure=False,
+        defects=("ded-authorize-ignores-secret",),
+    )
     run_dir = next((tmp_path / "r").iterdir())
     summary = json.loads((run_dir / "summary.json").read_text())
     manifest = json.loads((run_dir / "manifest.json").read_text())

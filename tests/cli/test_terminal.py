@@ -11,8 +11,9 @@ from harness.cli import run_pytest
 from tests.cli.conftest import assert_clean_usage_error, invoke
 
 
-def test_a_bank_that_is_down_reads_broken_never_failed(tiny_suite: Path, closed_port_target: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bank_that_is_down_reads_broken_never_failed(
+    tiny_suite: Path, closed_port_target: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # past run's preflight (which stops at once): every case meets the closed port
     code = run_pytest([str(tiny_suite)], target_name=str(closed_port_target), report_dir="r", allure=False)
     out = capsys.readouterr().out
@@ -22,8 +23,9 @@ def test_a_bank_that_is_down_reads_broken_never_failed(tiny_suite: Path, closed_
     assert "2 x target fault: cannot reach the target" in out  # identical reasons folded into one line
 
 
-def test_a_not_testable_run_says_so_with_the_reason_and_never_skipped(tiny_suite: Path, no_sandbox_target: Path,
-                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_not_testable_run_says_so_with_the_reason_and_never_skipped(
+    tiny_suite: Path, no_sandbox_target: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = run_pytest([str(tiny_suite)], target_name=str(no_sandbox_target), report_dir="r", allure=False)
     out = capsys.readouterr().out
     assert code == 4

@@ -29,8 +29,13 @@ FIXTURE_APP = "tests.engine.fixture_app:create_app"
 def in_process_target(**overrides: Any) -> dict[str, Any]:
     """A target file's content for the fixture app in process; keys given replace defaults."""
     target: dict[str, Any] = {
-        "name": "fixture", "family": "stepup", "app": FIXTURE_APP, "factory": True,
-        "clock": "per-psu", "otp": "sandbox", "sandbox": {"path": "/__sandbox"},
+        "name": "fixture",
+        "family": "stepup",
+        "app": FIXTURE_APP,
+        "factory": True,
+        "clock": "per-psu",
+        "otp": "sandbox",
+        "sandbox": {"path": "/__sandbox"},
     }
     target.update(overrides)
     return {k: v for k, v in target.items() if v is not None}
@@ -69,8 +74,9 @@ def line_of(suite_file: Path, marker: str) -> int:
 def _junit_texts(path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     for case in ET.parse(path).getroot().iter("testcase"):
-        parts = [(child.text or child.get("message") or "") for child in case
-                 if child.tag in ("failure", "error", "skipped")]
+        parts = [
+            (child.text or child.get("message") or "") for child in case if child.tag in ("failure", "error", "skipped")
+        ]
         out[case.get("name", "")] = "\n".join(parts)
     return out
 
@@ -79,8 +85,7 @@ def run_files(suite_paths: list[Path], target_file: Path, report_dir: Path, **kw
     from harness.cli import run_pytest
 
     before = set(report_dir.iterdir()) if report_dir.exists() else set()
-    code = run_pytest([str(p) for p in suite_paths], target_name=str(target_file), report_dir=str(report_dir),
-                      **kwargs)
+    code = run_pytest([str(p) for p in suite_paths], target_name=str(target_file), report_dir=str(report_dir), **kwargs)
     created = sorted(set(report_dir.iterdir()) - before)
     assert len(created) == 1, f"expected one run folder, found {created}"
     run_dir = created[0]
@@ -97,8 +102,9 @@ def write_target(directory: Path, target: dict[str, Any], name: str = "target") 
     return path
 
 
-def run_suite_in(directory: Path, suite_text: str, target: dict[str, Any] | Path | None = None, *,
-                 name: str = "suite", **kwargs: Any) -> RunOutcome:
+def run_suite_in(
+    directory: Path, suite_text: str, target: dict[str, Any] | Path | None = None, *, name: str = "suite", **kwargs: Any
+) -> RunOutcome:
     """Write the suite (and the target, unless a file is given) into `directory` and run them."""
     suite_file = directory / f"{name}.yaml"
     suite_file.write_text(textwrap.dedent(suite_text), encoding="utf-8")
@@ -128,6 +134,7 @@ def run_suite(tmp_path: Path) -> Callable[..., RunOutcome]:
 
 # -- a real socket ------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -148,8 +155,9 @@ def live_app() -> Iterator[str]:
     from tests.engine.fixture_app import create_app
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
+    )
     thread = threading.Thread(target=server.run, name="fixture-uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -142,7 +142,7 @@ def create_app(**_: Any) -> Starlette:
             return _error(404, "SANDBOX_ERROR", "unknown PSU")
         seconds = _seconds(await _json(request))
         if seconds is None:
-            return _error(400, "SANDBOX_ERROR", "body must be {\"seconds\": N} with N >= 0")
+            return _error(400, "SANDBOX_ERROR", 'body must be {"seconds": N} with N >= 0')
         with bank.lock:
             bank.psu_offsets[psu_id] += seconds
         return JSONResponse({"now": _iso(bank.now(psu_id))})
@@ -153,7 +153,7 @@ def create_app(**_: Any) -> Starlette:
     async def advance_bank_clock(request: Request) -> JSONResponse:
         seconds = _seconds(await _json(request))
         if seconds is None:
-            return _error(400, "SANDBOX_ERROR", "body must be {\"seconds\": N} with N >= 0")
+            return _error(400, "SANDBOX_ERROR", 'body must be {"seconds": N} with N >= 0')
         with bank.lock:
             bank.bank_offset += seconds
         return JSONResponse({"now": _iso(bank.now())})
@@ -178,8 +178,14 @@ def create_app(**_: Any) -> Starlette:
         psu = bank.token_psu(request)
         if psu is None:
             return _error(401, "UNAUTHORIZED", "no valid token")
-        return JSONResponse({"psuId": psu["psuId"], "username": psu["username"], "email": psu["email"],
-                             "now": _iso(bank.now(psu["psuId"]))})
+        return JSONResponse(
+            {
+                "psuId": psu["psuId"],
+                "username": psu["username"],
+                "email": psu["email"],
+                "now": _iso(bank.now(psu["psuId"])),
+            }
+        )
 
     async def send_otp(request: Request) -> JSONResponse:
         psu = bank.token_psu(request)
@@ -214,14 +220,16 @@ def create_app(**_: Any) -> Starlette:
             form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
         else:
             body = await _json(request)
-        return JSONResponse({
-            "method": request.method,
-            "path": request.url.path,
-            "query": dict(request.query_params),
-            "headers": {k.lower(): v for k, v in request.headers.items()},
-            "form": form,
-            "json": body,
-        })
+        return JSONResponse(
+            {
+                "method": request.method,
+                "path": request.url.path,
+                "query": dict(request.query_params),
+                "headers": {k.lower(): v for k, v in request.headers.items()},
+                "form": form,
+                "json": body,
+            }
+        )
 
     async def reflect(request: Request) -> JSONResponse:
         """The JSON body sent comes back as the answer, with the status of `?status=`."""
@@ -242,16 +250,20 @@ def create_app(**_: Any) -> Starlette:
         return JSONResponse({"status": code}, status_code=code)
 
     async def headers(request: Request) -> JSONResponse:
-        return JSONResponse({"ok": True}, headers={"X-Request-Id": uuid.uuid4().hex, "Cache-Control": "no-store",
-                                                   "X-Fixture": "yes"})
+        return JSONResponse(
+            {"ok": True}, headers={"X-Request-Id": uuid.uuid4().hex, "Cache-Control": "no-store", "X-Fixture": "yes"}
+        )
 
     async def volatile(request: Request) -> JSONResponse:
         variant = request.query_params.get("variant", "1")
-        return JSONResponse({
-            "requestId": uuid.uuid4().hex,
-            "issuedAt": time.time(),
-            "result": {"outcome": "REJECTED", "items": [1, 3] if variant == "2" else [1, 2]},
-        }, status_code=403 if variant != "status" else 404)
+        return JSONResponse(
+            {
+                "requestId": uuid.uuid4().hex,
+                "issuedAt": time.time(),
+                "result": {"outcome": "REJECTED", "items": [1, 3] if variant == "2" else [1, 2]},
+            },
+            status_code=403 if variant != "status" else 404,
+        )
 
     async def garbage(request: Request) -> Response:
         return PlainTextResponse("<html><body>Service temporarily unavailable</body></html>")

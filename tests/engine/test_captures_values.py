@@ -191,12 +191,14 @@ CAPTURE_FAILS = {
     "capture-pointer-fail": "- /b/c: expected a value (captured as 'nothing'), got nothing (absent)",
     "capture-header-fail": "- header X-Absent: expected a value (captured as 'nothing'), got nothing (absent)",
     "capture-location-fail": "- location_query code: expected a value (captured as 'nothing'), got nothing (absent)",
-    "capture-location-param-fail":
-        "- location_query code: expected a value (captured as 'nothing'), got nothing (absent)",
+    "capture-location-param-fail": (
+        "- location_query code: expected a value (captured as 'nothing'), got nothing (absent)"
+    ),
     "capture-jwt-claim-fail": "- jwt /idToken, claim nonce: expected a value (captured as 'nothing'), got nothing",
     "capture-jwt-not-a-jwt-fail": "- jwt /notAJwt, claim sub: expected a value (captured as 'nothing'), got nothing",
-    "capture-url-query-fail":
-        "- url_query json /callback, param requestId: expected a value (captured as 'nothing'), got nothing (absent)",
+    "capture-url-query-fail": (
+        "- url_query json /callback, param requestId: expected a value (captured as 'nothing'), got nothing (absent)"
+    ),
 }
 
 
@@ -213,8 +215,12 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, env: None) -> RunOutcome:
 
 
 def test_every_case_has_its_verdict(outcome: RunOutcome) -> None:
-    expected = {**{c: "passed" for c in PASSING}, **{c: "failed" for c in CAPTURE_FAILS},
-                "values-env-fail": "failed", "values-psu-fail": "failed"}
+    expected = {
+        **{c: "passed" for c in PASSING},
+        **{c: "failed" for c in CAPTURE_FAILS},
+        "values-env-fail": "failed",
+        "values-psu-fail": "failed",
+    }
     assert outcome.verdicts() == expected
     assert outcome.code == 1
 
@@ -242,7 +248,8 @@ def test_psu_value_in_a_finding(outcome: RunOutcome) -> None:
 
 def test_regime_values_follow_the_target_regime(tmp_path_factory: pytest.TempPathFactory, env: None) -> None:
     """Under eu-2019 the SCA renewal is 90 days: the same suite's 180-day check fails."""
-    outcome = run_suite_in(tmp_path_factory.mktemp("regime"), SUITE, in_process_target(regime="eu-2019"),
-                           keyword="values-pass")
+    outcome = run_suite_in(
+        tmp_path_factory.mktemp("regime"), SUITE, in_process_target(regime="eu-2019"), keyword="values-pass"
+    )
     assert outcome.verdicts() == {"values-pass": "failed"}
     assert "- /renewal: expected 15552000, got 7776000" in outcome["values-pass"].text

@@ -129,8 +129,14 @@ cases:
 """
 
 EXPECTED = {
-    "idle-below-limit": "passed", "idle-above-limit": "passed", "idle-after-180-days": "passed", "two-psus": "passed",
-    "idle-expected-alive": "failed", "otp-and-repeat": "passed", "poll-done": "passed", "poll-never": "failed",
+    "idle-below-limit": "passed",
+    "idle-above-limit": "passed",
+    "idle-after-180-days": "passed",
+    "two-psus": "passed",
+    "idle-expected-alive": "failed",
+    "otp-and-repeat": "passed",
+    "poll-done": "passed",
+    "poll-never": "failed",
 }
 
 
@@ -155,8 +161,14 @@ def in_process(workdir: Path) -> RunOutcome:
 
 
 def _socket_target(base_url: str, **overrides: Any) -> dict[str, Any]:
-    target = {"name": "fixture-live", "family": "stepup", "base_url": base_url, "sandbox": {"path": "/__sandbox"},
-              "clock": "per-psu", "otp": "sandbox"}
+    target = {
+        "name": "fixture-live",
+        "family": "stepup",
+        "base_url": base_url,
+        "sandbox": {"path": "/__sandbox"},
+        "clock": "per-psu",
+        "otp": "sandbox",
+    }
     target.update(overrides)
     return target
 

@@ -268,11 +268,33 @@ cases:
           at_least: {/count: 3, /missing: 1}
 """
 
-PASSING = ["status-code-pass", "status-list-pass", "status-class-pass", "headers-pass", "json-pass", "presence-pass",
-           "schema-pass", "same-as-pass", "unique-pass", "bounds-pass"]
-FAILING = ["status-code-fail", "status-list-fail", "status-class-fail", "headers-fail", "json-fail", "presence-fail",
-           "schema-fail", "same-as-volatile-fail", "same-as-body-fail", "same-as-status-fail", "unique-fail",
-           "many-fail", "bounds-fail"]
+PASSING = [
+    "status-code-pass",
+    "status-list-pass",
+    "status-class-pass",
+    "headers-pass",
+    "json-pass",
+    "presence-pass",
+    "schema-pass",
+    "same-as-pass",
+    "unique-pass",
+    "bounds-pass",
+]
+FAILING = [
+    "status-code-fail",
+    "status-list-fail",
+    "status-class-fail",
+    "headers-fail",
+    "json-fail",
+    "presence-fail",
+    "schema-fail",
+    "same-as-volatile-fail",
+    "same-as-body-fail",
+    "same-as-status-fail",
+    "unique-fail",
+    "many-fail",
+    "bounds-fail",
+]
 
 
 @pytest.fixture(scope="module")
@@ -344,7 +366,8 @@ def test_same_as(outcome: RunOutcome) -> None:
     assert all("(as in response 'first')" in m for m in volatile)
     assert mismatches(outcome, "same-as-body-fail") == ["/result/items/1: expected 2 (as in response 'first'), got 3"]
     assert mismatches(outcome, "same-as-status-fail") == [
-        "status: expected the same as response 'first' (403), got 404"]
+        "status: expected the same as response 'first' (403), got 404"
+    ]
 
 
 def test_unique(outcome: RunOutcome) -> None:

@@ -389,13 +389,33 @@ cases:
 """
 
 PASSING = [
-    "request-fields-pass", "request-form-pass", "request-redirect-not-followed-pass", "request-redirect-followed-pass",
-    "request-absolute-url-pass", "advance-summed-below-limit-pass", "advance-summed-above-limit-pass",
-    "advance-duration-pass", "advance-every-psu-pass", "flow-exports-pass", "flow-as-pass", "sandbox-pass",
-    "otp-pass", "otp-as-pass", "repeat-pass", "poll-until-pass",
+    "request-fields-pass",
+    "request-form-pass",
+    "request-redirect-not-followed-pass",
+    "request-redirect-followed-pass",
+    "request-absolute-url-pass",
+    "advance-summed-below-limit-pass",
+    "advance-summed-above-limit-pass",
+    "advance-duration-pass",
+    "advance-every-psu-pass",
+    "flow-exports-pass",
+    "flow-as-pass",
+    "sandbox-pass",
+    "otp-pass",
+    "otp-as-pass",
+    "repeat-pass",
+    "poll-until-pass",
 ]
-FAILING = ["request-fail", "advance-fail", "flow-fail", "sandbox-fail", "otp-fail", "repeat-fail", "poll-halt-fail",
-           "poll-never-fail"]
+FAILING = [
+    "request-fail",
+    "advance-fail",
+    "flow-fail",
+    "sandbox-fail",
+    "otp-fail",
+    "repeat-fail",
+    "poll-halt-fail",
+    "poll-never-fail",
+]
 
 
 @pytest.fixture(scope="module")
@@ -424,8 +444,16 @@ def test_every_case_has_its_verdict(outcome: RunOutcome) -> None:
 def test_a_failed_case_names_its_rule(outcome: RunOutcome) -> None:
     for case_id in FAILING:
         text = outcome[case_id].text
-        rid = {"request-fail": "STP-4", "advance-fail": "STP-7", "flow-fail": "STP-10", "sandbox-fail": "SBX-1",
-               "otp-fail": "STP-4", "repeat-fail": "STP-9", "poll-halt-fail": "STP-2", "poll-never-fail": "STP-2"}
+        rid = {
+            "request-fail": "STP-4",
+            "advance-fail": "STP-7",
+            "flow-fail": "STP-10",
+            "sandbox-fail": "SBX-1",
+            "otp-fail": "STP-4",
+            "repeat-fail": "STP-9",
+            "poll-halt-fail": "STP-2",
+            "poll-never-fail": "STP-2",
+        }
         assert f"rule {rid[case_id]}: {catalogue()[rid[case_id]].title}" in text, (case_id, text)
         assert outcome[case_id].reason.startswith(case_id + ":"), outcome[case_id].reason
 
@@ -476,7 +504,7 @@ def test_repeat_failure_names_the_iteration_value(outcome: RunOutcome) -> None:
     text = outcome["repeat-fail"].text
     assert _where(outcome, "marker-repeat-fail-step") in text
     assert "- /n: expected 0, got 1" in text  # the second repetition (index 1) is the first to fail
-    assert "body: {\"n\": 1}" in text
+    assert 'body: {"n": 1}' in text
 
 
 def test_poll_halt(outcome: RunOutcome) -> None:
@@ -508,4 +536,3 @@ def test_evidence_was_written(outcome: RunOutcome) -> None:
     assert len(results) == len(PASSING) + len(FAILING)
     attachments = list((outcome.run_dir / "allure-results").glob("*-attachment*"))
     assert attachments, "every exchange is recorded as an attachment"
-

@@ -152,8 +152,12 @@ def _not_testable(outcome: RunOutcome, case_id: str, *phrases: str) -> None:
 
 
 def test_refused_connection_is_broken(run_suite: Callable[..., RunOutcome], closed_port: int) -> None:
-    target = {"name": "down", "family": "stepup", "base_url": f"http://127.0.0.1:{closed_port}",
-              "timeouts": {"connect": 2, "read": 2}}
+    target = {
+        "name": "down",
+        "family": "stepup",
+        "base_url": f"http://127.0.0.1:{closed_port}",
+        "timeouts": {"connect": 2, "read": 2},
+    }
     outcome = run_suite(REQUEST_ONLY, target)
     case = outcome["plain-request"]
     assert case.verdict == "broken"
@@ -167,8 +171,10 @@ def test_refused_connection_is_broken(run_suite: Callable[..., RunOutcome], clos
 def test_answers_that_are_not_json(run_suite: Callable[..., RunOutcome]) -> None:
     outcome = run_suite(BODIES)
     assert outcome.verdicts() == {
-        "html-where-json-needed": "broken", "broken-json-where-json-needed": "broken",
-        "broken-json-for-a-capture": "broken", "html-where-only-status-matters": "passed",
+        "html-where-json-needed": "broken",
+        "broken-json-where-json-needed": "broken",
+        "broken-json-for-a-capture": "broken",
+        "html-where-only-status-matters": "passed",
         "html-with-a-wrong-status": "failed",
     }
     for case_id in ("html-where-json-needed", "broken-json-where-json-needed"):
@@ -196,15 +202,23 @@ def test_missing_capabilities_are_not_testable(run_suite: Callable[..., RunOutco
     assert outcome["needs-nothing"].verdict == "passed"
     assert outcome.code == 4
     assert {n["id"] for n in outcome.summary["not_testable"]} == {
-        "needs-sandbox", "needs-clock", "needs-clock-through-a-flow", "needs-otp", "needs-sandbox-operation"}
+        "needs-sandbox",
+        "needs-clock",
+        "needs-clock-through-a-flow",
+        "needs-otp",
+        "needs-sandbox-operation",
+    }
 
 
 def test_each_capability_alone(run_suite: Callable[..., RunOutcome]) -> None:
     """With only the clock missing, only the clock cases are not testable; the rest runs."""
     outcome = run_suite(CAPABILITIES, in_process_target(clock="none"), keyword="not otp")
     assert outcome.verdicts() == {
-        "needs-sandbox": "passed", "needs-clock": "not testable", "needs-clock-through-a-flow": "not testable",
-        "needs-sandbox-operation": "passed", "needs-nothing": "passed",
+        "needs-sandbox": "passed",
+        "needs-clock": "not testable",
+        "needs-clock-through-a-flow": "not testable",
+        "needs-sandbox-operation": "passed",
+        "needs-nothing": "passed",
     }
 
 
@@ -217,7 +231,7 @@ def test_fixed_otp(run_suite: Callable[..., RunOutcome]) -> None:
     assert run_suite(OTP, in_process_target(otp={"fixed": "424242"})).verdicts() == {"otp-code-is-used": "passed"}
     other = run_suite(OTP, in_process_target(otp={"fixed": "515151"}))
     assert other.verdicts() == {"otp-code-is-used": "failed"}
-    assert "- /code: expected \"424242\", got " in other["otp-code-is-used"].text
+    assert '- /code: expected "424242", got ' in other["otp-code-is-used"].text
 
 
 def test_prompt_otp_without_a_terminal(run_suite: Callable[..., RunOutcome], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -243,10 +257,10 @@ def test_exit_code_zero_when_all_pass(run_suite: Callable[..., RunOutcome]) -> N
     assert manifest["exit_code"] == 0 and manifest["counts"]["passed"] == 1
 
 
-
 @pytest.mark.parametrize("clock, operation", [("per-psu", "advancePsuClock"), ("bank-wide", "advanceBankClock")])
-def test_a_clock_move_the_sandbox_refuses_is_broken(run_suite: Callable[..., RunOutcome], clock: str,
-                                                     operation: str) -> None:
+def test_a_clock_move_the_sandbox_refuses_is_broken(
+    run_suite: Callable[..., RunOutcome], clock: str, operation: str
+) -> None:
     """Time that did not move must not pass a case that relies on it having moved."""
     target = in_process_target(clock=clock, operations={operation: {"path": "/__sandbox/no-clock-here"}})
     outcome = run_suite(CLOCK, target)

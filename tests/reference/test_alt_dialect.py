@@ -34,8 +34,6 @@ IDLE = LIMITS["session_idle"]
 ALL_SCOPES = "account.list account.details account.balance"
 
 
-
-
 @pytest.fixture
 def bank(bank: Callable[..., httpx.Client]) -> Callable[..., httpx.Client]:
     """The reference tests' bank factory (tests/reference/conftest.py), in the alt dialect."""
@@ -58,16 +56,23 @@ def wiring(family: str, op_id: str, path: dict[str, Any] | None = None) -> tuple
     spec = fam.get("operations", {}).get(op_id) or TARGET.get("operations", {}).get(op_id)
     if spec is None:  # a sandbox operation at the target's sandbox path
         op = openapi.operations(family)[op_id]
-        spec = {"method": op.method, "path": TARGET["sandbox"]["path"] + op.path[len("/__sandbox"):]}
+        spec = {"method": op.method, "path": TARGET["sandbox"]["path"] + op.path[len("/__sandbox") :]}
     url = fam["base_path"] + spec["path"]
     for name, value in (path or {}).items():
         url = url.replace("{" + name + "}", str(value))
     return spec["method"], url, spec.get("params")
 
 
-def call(c: httpx.Client, family: str, op_id: str, *, path: dict[str, Any] | None = None,
-         params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-         bearer: str | None = None) -> httpx.Response:
+def call(
+    c: httpx.Client,
+    family: str,
+    op_id: str,
+    *,
+    path: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    bearer: str | None = None,
+) -> httpx.Response:
     """One request as a suite step writes it: `params` travel where the target says."""
     method, url, carrier = wiring(family, op_id, path)
     names = family_map(family).get("header_names", {})
@@ -85,13 +90,15 @@ def read(body: Any, pointer: str, family: str) -> Any:
     """A suite's pointer, remapped by the target's `pointers`."""
     for prefix, replacement in family_map(family).get("pointers", {}).items():
         if pointer == prefix or pointer.startswith(prefix + "/"):
-            pointer = replacement + pointer[len(prefix):]
+            pointer = replacement + pointer[len(prefix) :]
             break
     return jsonpointer.resolve(body, pointer)
 
 
-FACTS = {f: yaml.safe_load((ROOT / "specs" / "facts" / f"{f}.yaml").read_text(encoding="utf-8"))["facts"]
-         for f in alt.FAMILIES}
+FACTS = {
+    f: yaml.safe_load((ROOT / "specs" / "facts" / f"{f}.yaml").read_text(encoding="utf-8"))["facts"]
+    for f in alt.FAMILIES
+}
 
 
 def facts(family: str, answer: Any, mapping: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -110,8 +117,10 @@ def facts(family: str, answer: Any, mapping: dict[str, Any] | None = None) -> di
             out[name] = jsonpointer.MISSING
             continue
         inner = {} if isinstance(where, str) else where
-        out[name] = [{k: jsonpointer.resolve(item, inner.get(k, s["default"])) for k, s in spec["items"].items()}
-                     for item in items]
+        out[name] = [
+            {k: jsonpointer.resolve(item, inner.get(k, s["default"])) for k, s in spec["items"].items()}
+            for item in items
+        ]
     return out
 
 
@@ -161,8 +170,10 @@ def test_every_operation_of_the_target_file_is_served_there(client: httpx.Client
 def test_the_reference_header_names_are_not_read(client: httpx.Client) -> None:
     psu = new_psu(client, "stepup")
     login = {"email": psu["email"], "password": psu["password"]}
-    assert call(client, "stepup", "loginWithPassword", params=login, headers={"api-key": psu["api_key"]}
-                ).status_code == 200  # the target maps api-key to X-Api-Key
+    assert (
+        call(client, "stepup", "loginWithPassword", params=login, headers={"api-key": psu["api_key"]}).status_code
+        == 200
+    )  # the target maps api-key to X-Api-Key
     _, url, _ = wiring("stepup", "loginWithPassword")
     r = client.post(url, json=login, headers={"api-key": psu["api_key"]})  # the reference's name, verbatim
     assert r.status_code == 401 and "accessToken" not in r.json()
@@ -182,8 +193,11 @@ def test_fixture_names_differ_and_every_fact_is_reachable(bank: Callable[..., ht
         assert value is not jsonpointer.MISSING and value not in ("", None, []), (name, value)
         if isinstance(value, list):
             assert len(value) >= FACTS[family][name].get("min", 1), name
-            assert all(v is not jsonpointer.MISSING for item in value
-                       for v in (item.values() if isinstance(item, dict) else [item])), (name, value)
+            assert all(
+                v is not jsonpointer.MISSING
+                for item in value
+                for v in (item.values() if isinstance(item, dict) else [item])
+            ), (name, value)
     # the same facts as the reference names them, for the same PSU
     assert facts(family, alt.render(alt.FIXTURES[family], ref_answer), mapping) == facts(family, ref_answer)
 
@@ -217,8 +231,13 @@ def test_whole_second_clocks_count_from_their_own_start(monkeypatch: pytest.Monk
 @pytest.mark.parametrize("delta, alive", [(-1, True), (1, False)])
 def test_stp7_idle_limit_both_sides_on_whole_seconds(client: httpx.Client, delta: int, alive: bool) -> None:
     psu = new_psu(client, "stepup")
-    login = call(client, "stepup", "loginWithPassword", headers={"api-key": psu["api_key"]},
-                 params={"email": psu["email"], "password": psu["password"]})
+    login = call(
+        client,
+        "stepup",
+        "loginWithPassword",
+        headers={"api-key": psu["api_key"]},
+        params={"email": psu["email"], "password": psu["password"]},
+    )
     token = read(login.json(), "/token", "stepup")
     assert isinstance(token, str) and "token" not in login.json()  # stepup answers accessToken on alt
     key = {"api-key": psu["api_key"]}
@@ -236,8 +255,17 @@ def test_stp7_idle_limit_both_sides_on_whole_seconds(client: httpx.Client, delta
 def test_stp2_throttle_and_stp6_statement_over_alt(client: httpx.Client) -> None:
     psu = new_psu(client, "stepup")
     key = {"api-key": psu["api_key"]}
-    token = read(call(client, "stepup", "loginWithPassword", headers=key,
-                      params={"email": psu["email"], "password": psu["password"]}).json(), "/token", "stepup")
+    token = read(
+        call(
+            client,
+            "stepup",
+            "loginWithPassword",
+            headers=key,
+            params={"email": psu["email"], "password": psu["password"]},
+        ).json(),
+        "/token",
+        "stepup",
+    )
     account = psu["accounts"][0]["id"]
     r = call(client, "stepup", "getManagedAccountStatement", path={"id": account}, headers=key, bearer=token)
     assert r.status_code == 403 and r.json()["errorCode"] == "STEP_UP_REQUIRED"
@@ -249,13 +277,26 @@ def test_stp2_throttle_and_stp6_statement_over_alt(client: httpx.Client) -> None
     advance(client, "stepup", psu, 2)
     assert call(client, "stepup", "issueStepupOtpChallenge", path=channel, headers=key, bearer=token).status_code == 204
     code = otp(client, "stepup", psu["phone"])
-    r = call(client, "stepup", "verifyStepupOtpChallenge", path=channel, headers=key, bearer=token,
-             params={"verificationCode": code})
+    r = call(
+        client,
+        "stepup",
+        "verifyStepupOtpChallenge",
+        path=channel,
+        headers=key,
+        bearer=token,
+        params={"verificationCode": code},
+    )
     assert r.status_code == 204, r.text
     r = call(client, "stepup", "getManagedAccountStatement", path={"id": account}, headers=key, bearer=token)
     assert r.status_code == 200 and read(r.json(), "/entries", "stepup") and r.json()["meta"] == alt.META
-    r = call(client, "stepup", "issueStepupOtpChallenge", path={"channel": psu["unenrolled_channel"]},
-             headers=key, bearer=token)
+    r = call(
+        client,
+        "stepup",
+        "issueStepupOtpChallenge",
+        path={"channel": psu["unenrolled_channel"]},
+        headers=key,
+        bearer=token,
+    )
     assert r.status_code == 409 and r.json()["errorCode"] == "CHANNEL_NOT_REGISTERED"
 
 
@@ -263,8 +304,9 @@ def test_stp10_login_failures_answer_alike_with_alt_codes(client: httpx.Client) 
     psu = new_psu(client, "stepup")
     key = {"api-key": psu["api_key"]}
     wrong = call(client, "stepup", "loginWithPassword", headers=key, params={"email": psu["email"], "password": "x"})
-    unknown = call(client, "stepup", "loginWithPassword", headers=key,
-                   params={"email": "nobody@stepup.example", "password": "x"})
+    unknown = call(
+        client, "stepup", "loginWithPassword", headers=key, params={"email": "nobody@stepup.example", "password": "x"}
+    )
     assert wrong.status_code == unknown.status_code == 403 and wrong.json() == unknown.json()
     assert wrong.json()["errorCode"] == "LOGIN_REJECTED"
     r = call(client, "stepup", "listManagedAccounts", headers={"api-key": "not-a-key"})
@@ -274,14 +316,33 @@ def test_stp10_login_failures_answer_alike_with_alt_codes(client: httpx.Client) 
 # -- escalation ---------------------------------------------------------------------------------
 def esc_login(c: httpx.Client, psu: dict[str, Any], tpp: int = 0) -> str:
     client = psu["tpp_clients"][tpp]
-    r = call(c, "escalation", "authorize", params={
-        "response_type": "code", "client_id": client["client_id"], "redirect_uri": client["redirect_uri"],
-        "state": "s1", "username": psu["username"], "password": psu["password"]})
+    r = call(
+        c,
+        "escalation",
+        "authorize",
+        params={
+            "response_type": "code",
+            "client_id": client["client_id"],
+            "redirect_uri": client["redirect_uri"],
+            "state": "s1",
+            "username": psu["username"],
+            "password": psu["password"],
+        },
+    )
     assert r.status_code == 302, r.text
     code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
-    r = call(c, "escalation", "requestToken", params={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": client["redirect_uri"],
-        "client_id": client["client_id"], "client_secret": client["secret"]})
+    r = call(
+        c,
+        "escalation",
+        "requestToken",
+        params={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": client["redirect_uri"],
+            "client_id": client["client_id"],
+            "client_secret": client["secret"],
+        },
+    )
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
@@ -304,13 +365,25 @@ def test_esc2_sca_required_with_an_info_message_first_then_esc3(client: httpx.Cl
         pytest.skip("the random OTP was 000000")
     messages = r.json()["result"]["messages"]
     assert r.status_code == 400 and messages[0]["type"] == "INFO" and messages[1]["code"] == "PSD2_SCA_INVALID_OTP"
-    r = call(client, "escalation", "verifyScaChallenge", path=sca, bearer=token,
-             params={"otp": otp(client, "escalation", psu["phone"])})
+    r = call(
+        client,
+        "escalation",
+        "verifyScaChallenge",
+        path=sca,
+        bearer=token,
+        params={"otp": otp(client, "escalation", psu["phone"])},
+    )
     assert r.status_code == 200, r.text
     r = call(client, "escalation", "retrieveBalance", path=where, bearer=token)
     assert r.status_code == 200 and r.json()["resources"]["balance"] and r.json()["result"]["messages"] == []
-    r = call(client, "escalation", "retrieveTransactions", path=where, bearer=token,
-             params={"dateFrom": r.json()["resources"]["date"]})  # a query string on alt
+    r = call(
+        client,
+        "escalation",
+        "retrieveTransactions",
+        path=where,
+        bearer=token,
+        params={"dateFrom": r.json()["resources"]["date"]},
+    )  # a query string on alt
     assert r.status_code == 200 and r.json()["resources"]["transactions"] is not None
 
 
@@ -328,8 +401,13 @@ def test_esc8_the_other_status_of_the_rule(client: httpx.Client) -> None:
 
 # -- workflow -----------------------------------------------------------------------------------
 def wfl_login(c: httpx.Client, psu: dict[str, Any]) -> str:
-    r = call(c, "workflow", "userLogin", path={"platformUUID": psu["platform_uuid"]},
-             params={"email": psu["email"], "password": psu["password"]})
+    r = call(
+        c,
+        "workflow",
+        "userLogin",
+        path={"platformUUID": psu["platform_uuid"]},
+        params={"email": psu["email"], "password": psu["password"]},
+    )
     assert r.status_code == 200, r.text
     return r.json()["token"]  # workflow keeps `token` on alt (stepup does not)
 
@@ -340,23 +418,38 @@ def test_wfl2_order_and_the_renamed_sca_header(client: httpx.Client) -> None:
     user = {"platformUUID": psu["platform_uuid"], "userUUID": psu["user_uuid"]}
 
     def verify(source: str, method: str) -> httpx.Response:
-        r = call(client, "workflow", "generateOtp", path=user, bearer=token,
-                 params={"source": source, "method": method})
+        r = call(
+            client, "workflow", "generateOtp", path=user, bearer=token, params={"source": source, "method": method}
+        )
         assert r.status_code == 200, r.text
         code = otp(client, "workflow", psu["email"] if method == "by_email" else psu["phone"])
-        return call(client, "workflow", "verifyOtp", path=user, bearer=token,
-                    params={"source": source, "method": method, "code": code})
+        return call(
+            client,
+            "workflow",
+            "verifyOtp",
+            path=user,
+            bearer=token,
+            params={"source": source, "method": method, "code": code},
+        )
 
-    r = call(client, "workflow", "generateOtp", path=user, bearer=token,
-             params={"source": "phone_number", "method": "by_sms"})
+    r = call(
+        client,
+        "workflow",
+        "generateOtp",
+        path=user,
+        bearer=token,
+        params={"source": "phone_number", "method": "by_sms"},
+    )
     assert r.status_code == 409 and r.json()["code"] == "WORKFLOW_ORDER"
     status = call(client, "workflow", "getStrongAuthStatus", path=user, bearer=token).json()
     assert status["phone_number"]["validated"] is False and status["workflow_completed"] is False
     assert verify("email", "by_email").status_code == 200
     assert verify("phone_number", "by_email").status_code == 200
     assert verify("phone_number", "by_sms").json()["phone_number"]["validated"] is True
-    assert call(client, "workflow", "setupSecretCode", path=user, bearer=token,
-                params={"secret_code": "2468"}).status_code == 200
+    assert (
+        call(client, "workflow", "setupSecretCode", path=user, bearer=token, params={"secret_code": "2468"}).status_code
+        == 200
+    )
     assert verify("secret_code", "by_email").status_code == 200
     assert verify("secret_code", "by_sms").json()["workflow_completed"] is True
     wrong = call(client, "workflow", "verifySecretCode", path=user, bearer=token, params={"secret_code": "1357"})
@@ -370,15 +463,27 @@ def test_wfl2_order_and_the_renamed_sca_header(client: httpx.Client) -> None:
     by_reference_name = {"Authorization": f"Bearer {token}", "X-SCA-Token": jwt.json()["jwt"]}
     r = client.post(url, headers=by_reference_name, json=old)
     assert r.status_code == 403 and r.json()["code"] == "SCA_REQUIRED" and "transactions" not in r.json()
-    r = call(client, "workflow", "listTransactions", path=user, bearer=token,
-             headers={"X-SCA-Token": jwt.json()["jwt"]}, params=old)  # X-Strong-Auth, a JSON body on alt
+    r = call(
+        client,
+        "workflow",
+        "listTransactions",
+        path=user,
+        bearer=token,
+        headers={"X-SCA-Token": jwt.json()["jwt"]},
+        params=old,
+    )  # X-Strong-Auth, a JSON body on alt
     assert r.status_code == 200 and r.json()["transactions"]
 
 
 # -- dedicated ----------------------------------------------------------------------------------
 def authorize(c: httpx.Client, tpp: dict[str, Any], scope: str = ALL_SCOPES, **extra: Any) -> httpx.Response:
-    fields = {"username": tpp["client_id"], "secret": tpp["secret"], "scope": scope,
-              "redirect_uri": tpp["redirect_uri"], **extra}
+    fields = {
+        "username": tpp["client_id"],
+        "secret": tpp["secret"],
+        "scope": scope,
+        "redirect_uri": tpp["redirect_uri"],
+        **extra,
+    }
     return call(c, "dedicated", "authorize", params={k: v for k, v in fields.items() if v is not None})
 
 
@@ -389,8 +494,9 @@ def consent_id(r: httpx.Response) -> str:
     return query[url_params["x-request-id"]][0]
 
 
-def decide(c: httpx.Client, psu: dict[str, Any], request_id: str, decision: str = "ACCEPT",
-           scopes: list[str] | None = None) -> httpx.Response:
+def decide(
+    c: httpx.Client, psu: dict[str, Any], request_id: str, decision: str = "ACCEPT", scopes: list[str] | None = None
+) -> httpx.Response:
     body: dict[str, Any] = {"decision": decision, "psu": {"login": psu["username"], "password": psu["password"]}}
     if scopes is not None:
         body["scopes"] = scopes
@@ -436,8 +542,12 @@ def test_ded1_other_4xx_and_no_redirect_url(client: httpx.Client) -> None:
     for r, status in cases:
         assert r.status_code == status and "redirectUrl" not in r.json(), r.text
         assert r.json()["tppMessages"][0]["category"] == "ERROR"
-    query = {"username": tpp["client_id"], "secret": tpp["secret"], "scope": ALL_SCOPES,
-             "redirect_uri": tpp["redirect_uri"]}
+    query = {
+        "username": tpp["client_id"],
+        "secret": tpp["secret"],
+        "scope": ALL_SCOPES,
+        "redirect_uri": tpp["redirect_uri"],
+    }
     _, url, _ = wiring("dedicated", "authorize")
     assert client.post(url, params=query).status_code == 403  # the reference's carrier is not read
 
@@ -513,14 +623,28 @@ def test_a_defect_given_to_alt_is_active(bank: Callable[..., httpx.Client]) -> N
     assert "stp-session-never-idles" in broken.app.state.defects  # type: ignore[attr-defined]
     psu = new_psu(broken, "stepup")
     key = {"api-key": psu["api_key"]}
-    token = read(call(broken, "stepup", "loginWithPassword", headers=key,
-                      params={"email": psu["email"], "password": psu["password"]}).json(), "/token", "stepup")
+    token = read(
+        call(
+            broken,
+            "stepup",
+            "loginWithPassword",
+            headers=key,
+            params={"email": psu["email"], "password": psu["password"]},
+        ).json(),
+        "/token",
+        "stepup",
+    )
     advance(broken, "stepup", psu, IDLE + 1)
     assert call(broken, "stepup", "listManagedAccounts", headers=key, bearer=token).status_code == 200  # STP-7 broken
     esc = bank("esc-cross-customer-read")
     a, b = new_psu(esc, "escalation"), new_psu(esc, "escalation")
-    r = call(esc, "escalation", "retrieveBalance", bearer=esc_login(esc, a),
-             path={"customerId": b["customer_id"], "productId": b["products"][0]["id"]})
+    r = call(
+        esc,
+        "escalation",
+        "retrieveBalance",
+        bearer=esc_login(esc, a),
+        path={"customerId": b["customer_id"], "productId": b["products"][0]["id"]},
+    )
     codes = [m["code"] for m in r.json()["result"]["messages"]]
     assert codes == ["SUPPORT_REFERENCE", "PSD2_SCA_REQUIRED"]  # ESC-8 broken: past the ownership check
 
@@ -549,17 +673,23 @@ def test_serve_dialect_alt_over_a_socket() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--dialect", "alt", "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "serve", "--dialect", "alt", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         match = re.search(r"on (http://127\.0\.0\.1:\d+)", first)
         assert match and "alt" in first, first
         lines = [proc.stdout.readline() for _ in alt.FAMILIES]
-        assert all(f"{match.group(1)}/{fam}/sandbox" in line
-                   for fam, line in zip(alt.FAMILIES, lines, strict=True)), lines
+        assert all(f"{match.group(1)}/{fam}/sandbox" in line for fam, line in zip(alt.FAMILIES, lines, strict=True)), (
+            lines
+        )
         with httpx.Client(base_url=match.group(1), timeout=10) as c:
             psu = new_psu(c, "stepup")
             assert psu["api_key"] and c.post("/stepup/__sandbox/psus").status_code == 404

@@ -45,8 +45,12 @@ def consent(c: httpx.Client, redirect_url: str, psu: dict[str, Any], **form: Any
     url = httpx.URL(redirect_url)
     # The URL carries the request id as `x-request-id` (the source's name); the consent form
     # takes it in the field `requestId` (the reference's name: the source names no form field).
-    data = {"requestId": url.params["x-request-id"], "username": psu["username"], "password": psu["password"],
-            "approve": "true"}
+    data = {
+        "requestId": url.params["x-request-id"],
+        "username": psu["username"],
+        "password": psu["password"],
+        "approve": "true",
+    }
     data.update(form)
     return c.post(url.copy_with(query=None), data={k: v for k, v in data.items() if v is not None})
 
@@ -56,8 +60,9 @@ def location_params(r: httpx.Response) -> dict[str, str]:
     return dict(httpx.URL(r.headers["location"]).params)
 
 
-def get_code(c: httpx.Client, psu: dict[str, Any], tpp_index: int = 0, scope: str = ALL,
-             approved: str | None = None) -> str:
+def get_code(
+    c: httpx.Client, psu: dict[str, Any], tpp_index: int = 0, scope: str = ALL, approved: str | None = None
+) -> str:
     tpp = psu["tpps"][tpp_index]
     r = authorize(c, tpp, scope)
     assert r.status_code == 200, r.text
@@ -71,8 +76,9 @@ def exchange(c: httpx.Client, code: str, tpp: dict[str, str], secret: str | None
     return c.post(f"{BASE}/api/client/token", params=params)
 
 
-def token_for(c: httpx.Client, psu: dict[str, Any], scope: str = ALL, approved: str | None = None,
-              tpp_index: int = 0) -> dict[str, Any]:
+def token_for(
+    c: httpx.Client, psu: dict[str, Any], scope: str = ALL, approved: str | None = None, tpp_index: int = 0
+) -> dict[str, Any]:
     r = exchange(c, get_code(c, psu, tpp_index, scope, approved), psu["tpps"][tpp_index])
     assert r.status_code == 200, r.text
     return r.json()
@@ -95,11 +101,17 @@ def revoke(c: httpx.Client, token: str) -> httpx.Response:
 # -- documents vs app, SBX-1 --------------------------------------------------------------------
 def test_every_documented_operation_is_a_route_and_back(client: httpx.Client) -> None:
     doc = _document()
-    documented = {(op["operationId"], method.upper(), path)
-                  for path, item in doc["paths"].items() for method, op in item.items()}
+    documented = {
+        (op["operationId"], method.upper(), path) for path, item in doc["paths"].items() for method, op in item.items()
+    }
     mount = next(r for r in client.app.routes if getattr(r, "name", "") == "dedicated")  # type: ignore[attr-defined]
-    served = {(r.name, m, r.path) for r in mount.routes if not r.path.startswith("/__sandbox")
-              for m in r.methods if m != "HEAD"}
+    served = {
+        (r.name, m, r.path)
+        for r in mount.routes
+        if not r.path.startswith("/__sandbox")
+        for m in r.methods
+        if m != "HEAD"
+    }
     assert documented == served
     assert {"Error", "SandboxPsu"} <= doc["components"]["schemas"].keys()
 

@@ -38,8 +38,13 @@ def new_psu(c: httpx.Client) -> dict:
 
 def authorize(c: httpx.Client, p: dict, tpp: int = 0, **over: str) -> httpx.Response:
     t = p["tpps"][tpp]
-    form = {"client_id": t["clientId"], "redirect_uri": t["redirectUri"], "state": "st-1",
-            "username": p["username"], "password": p["password"]} | over
+    form = {
+        "client_id": t["clientId"],
+        "redirect_uri": t["redirectUri"],
+        "state": "st-1",
+        "username": p["username"],
+        "password": p["password"],
+    } | over
     return c.post(f"{E}/oauth/authorize", data=form)
 
 
@@ -50,8 +55,13 @@ def code_of(r: httpx.Response) -> str:
 
 def exchange(c: httpx.Client, p: dict, code: str, tpp: int = 0, **over: str) -> httpx.Response:
     t = p["tpps"][tpp]
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": t["redirectUri"],
-            "client_id": t["clientId"], "client_secret": t["clientSecret"]} | over
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": t["redirectUri"],
+        "client_id": t["clientId"],
+        "client_secret": t["clientSecret"],
+    } | over
     return c.post(f"{E}/oauth/token", data=form)
 
 
@@ -69,13 +79,18 @@ def inquire(c, p, tok, op="balance", product=ACCOUNT, body=None, customer=None, 
 
 
 def challenge(c, p, tok, rid, customer=None) -> httpx.Response:
-    return c.post(f"{E}/private/customers/{customer or p['customerId']}/sca/{rid}/challenge",
-                  headers={"Authorization": f"Bearer {tok}"})
+    return c.post(
+        f"{E}/private/customers/{customer or p['customerId']}/sca/{rid}/challenge",
+        headers={"Authorization": f"Bearer {tok}"},
+    )
 
 
 def verify(c, p, tok, rid, otp, customer=None) -> httpx.Response:
-    return c.post(f"{E}/private/customers/{customer or p['customerId']}/sca/{rid}/verify",
-                  headers={"Authorization": f"Bearer {tok}"}, json={"otp": otp})
+    return c.post(
+        f"{E}/private/customers/{customer or p['customerId']}/sca/{rid}/verify",
+        headers={"Authorization": f"Bearer {tok}"},
+        json={"otp": otp},
+    )
 
 
 def last_otp(c, p) -> str:
@@ -247,8 +262,9 @@ def test_esc1_alternating_request_id_defect(bank):
     assert len(set(ids)) == 2 and ids[0] == ids[2] == ids[4]
 
 
-@pytest.mark.parametrize("op, product", [("balance", ACCOUNT), ("transactions", ACCOUNT), ("cards", CARD),
-                                         ("transfers", ACCOUNT)])
+@pytest.mark.parametrize(
+    "op, product", [("balance", ACCOUNT), ("transactions", ACCOUNT), ("cards", CARD), ("transfers", ACCOUNT)]
+)
 def test_esc2_sca_required(client, op, product):
     p = new_psu(client)
     r = inquire(client, p, login(client, p), op, product)
@@ -343,9 +359,10 @@ def test_esc4_recent_window_boundary(client):
     assert default["dateFrom"] == since(client, p, WINDOW_DAYS)["dateFrom"]
 
 
-@pytest.mark.parametrize("op, product, key", [("transactions", ACCOUNT, "transactions"),
-                                              ("cards", CARD, "transactions"),
-                                              ("transfers", ACCOUNT, "transfers")])
+@pytest.mark.parametrize(
+    "op, product, key",
+    [("transactions", ACCOUNT, "transactions"), ("cards", CARD, "transactions"), ("transfers", ACCOUNT, "transfers")],
+)
 def test_esc4_empty_transactions_defect(bank, op, product, key):
     """The compliant bank serves the SCA'd lists with rows; the defect serves them empty (2xx)."""
     for defects, has_rows in (((), True), (("esc-empty-transactions",), False)):
@@ -566,6 +583,7 @@ def _old_one_shot(op, product):
         sca(c, p, tok, op, product, old)
         first = inquire(c, p, tok, op, product, old).status_code
         return first == 200 and needs_sca(inquire(c, p, tok, op, product, old))
+
     return probe
 
 
@@ -575,8 +593,9 @@ def _old_cards_need_fresh_sca(c):
     sca(c, p, tok, "balance", CARD)
     sca(c, p, tok, "balance", ACCOUNT)
     old = since(c, p, 365)
-    return (needs_sca(inquire(c, p, tok, "cards", CARD, old))
-            and needs_sca(inquire(c, p, tok, "transfers", ACCOUNT, old)))
+    return needs_sca(inquire(c, p, tok, "cards", CARD, old)) and needs_sca(
+        inquire(c, p, tok, "transfers", ACCOUNT, old)
+    )
 
 
 def _per_client(c):
@@ -645,6 +664,7 @@ def _no_cross_read(pick_customer):
             escalate(c, a, tok, r, customer=customer)  # with A's own OTP
             r = inquire(c, a, tok, customer=customer, pid=pid)
         return r.status_code in (403, 404) and "balance" not in r.json()["resources"]
+
     return probe
 
 
@@ -737,7 +757,12 @@ def test_routes_match_the_openapi_document(client):
     doc = yaml.safe_load((specs_dir() / "escalation.openapi.yaml").read_text(encoding="utf-8"))
     documented = {(m.upper(), path, op["operationId"]) for path, item in doc["paths"].items() for m, op in item.items()}
     mount = next(r for r in client.app.routes if r.path == "/escalation")
-    served = {(m, r.path, r.name) for r in mount.routes if not r.path.startswith("/__sandbox")
-              for m in r.methods if m != "HEAD"}
+    served = {
+        (m, r.path, r.name)
+        for r in mount.routes
+        if not r.path.startswith("/__sandbox")
+        for m in r.methods
+        if m != "HEAD"
+    }
     assert documented == served
     assert {"Envelope", "SandboxPsu", "OAuthError"} <= doc["components"]["schemas"].keys()

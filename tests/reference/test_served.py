@@ -37,7 +37,10 @@ def served() -> Iterator[str]:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness", "serve", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert proc.stdout is not None
@@ -45,8 +48,10 @@ def served() -> Iterator[str]:
     match = re.search(r"on (http://127\.0\.0\.1:\d+)", first)
     assert match, f"serve did not announce its address: {first!r}"
     announced = [proc.stdout.readline() for _ in range(4)]
-    assert all(f"{match.group(1)}/{fam}" in line for fam, line in
-               zip(("escalation", "workflow", "stepup", "dedicated"), announced, strict=True)), announced
+    assert all(
+        f"{match.group(1)}/{fam}" in line
+        for fam, line in zip(("escalation", "workflow", "stepup", "dedicated"), announced, strict=True)
+    ), announced
     try:
         yield match.group(1)
     finally:
@@ -64,8 +69,13 @@ def _full_flow(base: str) -> dict[str, Any]:
         assert statement.status_code == 200, statement.text
         codes = psu.codes()
         assert psu.logout().status_code in (200, 204)
-        return {"psu": psu.id, "phone": psu.data["phone"], "account": psu.account, "codes": codes,
-                "statement_account": statement.json().get("accountId")}
+        return {
+            "psu": psu.id,
+            "phone": psu.data["phone"],
+            "account": psu.account,
+            "codes": codes,
+            "statement_account": statement.json().get("accountId"),
+        }
 
 
 def test_twenty_concurrent_psus_full_stepup_flow(served: str) -> None:
@@ -127,8 +137,9 @@ def _script(client: httpx.Client) -> list[tuple[int, Any]]:
     key = {"api-key": data["apiKey"]}
     note(client.get(f"{BASE}/managed_accounts"))
     note(client.post(f"{BASE}/login_with_password", json={"email": "nobody@example.com", "password": "x"}, headers=key))
-    login = client.post(f"{BASE}/login_with_password", json={"email": data["email"], "password": data["password"]},
-                        headers=key)
+    login = client.post(
+        f"{BASE}/login_with_password", json={"email": data["email"], "password": data["password"]}, headers=key
+    )
     note(login)
     auth = {**key, "Authorization": f"Bearer {login.json()['token']}"}
     note(client.get(f"{BASE}/managed_accounts", headers=auth))
@@ -145,8 +156,10 @@ def test_served_and_in_process_answer_the_same(served: str) -> None:
     from harness.reference import create_app
     from harness.transport import SyncASGITransport
 
-    with httpx.Client(base_url=served, timeout=10) as over_socket, \
-            httpx.Client(transport=SyncASGITransport(create_app()), base_url="http://reference.test") as in_process:
+    with (
+        httpx.Client(base_url=served, timeout=10) as over_socket,
+        httpx.Client(transport=SyncASGITransport(create_app()), base_url="http://reference.test") as in_process,
+    ):
         assert _script(over_socket) == _script(in_process)
 
 
@@ -154,9 +167,14 @@ def test_ctrl_c_stops_serve_cleanly() -> None:
     import signal
 
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "serve", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     assert proc.stdout is not None
     assert "reference bank" in proc.stdout.readline()
     proc.send_signal(signal.SIGINT)

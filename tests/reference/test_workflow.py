@@ -36,8 +36,10 @@ class User:
         self.login()
 
     def login(self) -> None:
-        r = self.c.post(f"/workflow/platforms/{self.psu['platformUUID']}/users/login",
-                        json={"email": self.psu["email"], "password": self.psu["password"]})
+        r = self.c.post(
+            f"/workflow/platforms/{self.psu['platformUUID']}/users/login",
+            json={"email": self.psu["email"], "password": self.psu["password"]},
+        )
         assert r.status_code == 200, r.text
         self.token = r.json()["token"]
 
@@ -120,8 +122,11 @@ def claims(jwt: str) -> dict[str, Any]:
 
 
 def is_error(r: httpx.Response, status: int, code: str) -> bool:
-    return r.status_code == status and r.json() == {"code": code, "message": r.json().get("message")} \
+    return (
+        r.status_code == status
+        and r.json() == {"code": code, "message": r.json().get("message")}
         and isinstance(r.json()["message"], str)
+    )
 
 
 def transfer_op(u: User, amount: str = "10.00", payee: int = 0) -> dict[str, Any]:
@@ -237,8 +242,13 @@ def test_wfl4_reset_one_source_only(client: httpx.Client) -> None:
     u.otp("phone_number", "by_email")
     assert u.otp("phone_number", "by_sms").json()["workflow_completed"] is True
     s = u.post("/strong_auth/reset/secret_code").json()
-    assert s["secret_code"] == {"validated": False, "set": False, "locked": False,
-                                "required_methods": ["by_email", "by_sms"], "verified_methods": []}
+    assert s["secret_code"] == {
+        "validated": False,
+        "set": False,
+        "locked": False,
+        "required_methods": ["by_email", "by_sms"],
+        "verified_methods": [],
+    }
     assert s["email"]["validated"] and s["phone_number"]["validated"]
     assert is_error(u.post("/strong_auth/reset/password"), 400, "INVALID_REQUEST")
 
@@ -331,13 +341,15 @@ def test_wfl6_operations_need_their_operation_jwt(client: httpx.Client) -> None:
     assert u.balance(session).json()["balance"]["amount"] == "10000.00"
     ben_jwt = u.jwt({"type": "beneficiary.add"})
     assert u.post("/beneficiaries", ben, ben_jwt).status_code == 201
-    assert is_error(u.post("/beneficiaries", {"name": "Bob", "iban": u.psu["payeeIbans"][1]}, ben_jwt),
-                    403, "SCA_REQUIRED")
+    assert is_error(
+        u.post("/beneficiaries", {"name": "Bob", "iban": u.psu["payeeIbans"][1]}, ben_jwt), 403, "SCA_REQUIRED"
+    )
     assert [b["name"] for b in u.get("/beneficiaries").json()["beneficiaries"]] == ["Alice"]
     assert u.patch("/personal_data", {"address": "2 rue Neuve"}, pd_jwt).json()["address"] == "2 rue Neuve"
     assert is_error(u.patch("/personal_data", {"address": "3 rue Neuve"}, pd_jwt), 403, "SCA_REQUIRED")
-    assert is_error(u.patch("/personal_data", {"email": "a@b.c"}, u.jwt({"type": "personal_data.update"})),
-                    400, "INVALID_REQUEST")
+    assert is_error(
+        u.patch("/personal_data", {"email": "a@b.c"}, u.jwt({"type": "personal_data.update"})), 400, "INVALID_REQUEST"
+    )
 
 
 def test_wfl6_operation_jwt_expiry(client: httpx.Client) -> None:
@@ -357,8 +369,9 @@ def test_wfl6_jwt_of_another_user_refused(client: httpx.Client) -> None:
     jwt = a.jwt({"type": "beneficiary.add"})
     assert is_error(b.post("/beneficiaries", {"name": "X", "iban": b.psu["payeeIbans"][0]}, jwt), 403, "SCA_REQUIRED")
     forged = jwt.rsplit(".", 1)[0] + ".AAAA"
-    assert is_error(a.post("/beneficiaries", {"name": "X", "iban": a.psu["payeeIbans"][0]}, forged), 403,
-                    "SCA_REQUIRED")
+    assert is_error(
+        a.post("/beneficiaries", {"name": "X", "iban": a.psu["payeeIbans"][0]}, forged), 403, "SCA_REQUIRED"
+    )
 
 
 # -- WFL-7 -------------------------------------------------------------------------------------
@@ -422,8 +435,7 @@ def test_wfl8_transfer_bound_to_amount_and_iban(client: httpx.Client) -> None:
     # the changed request voided the code (Art. 5(1)(d))
     assert is_error(u.post("/transfers", {"amount": "10.00", "iban": payee}, jwt), 403, "SCA_REQUIRED")
     jwt = u.jwt(transfer_op(u, "10.00"))
-    assert is_error(u.post("/transfers", {"amount": "10.00", "iban": u.psu["payeeIbans"][1]}, jwt),
-                    403, "SCA_REQUIRED")
+    assert is_error(u.post("/transfers", {"amount": "10.00", "iban": u.psu["payeeIbans"][1]}, jwt), 403, "SCA_REQUIRED")
     session = u.jwt()
     assert u.balance(session).json()["balance"]["amount"] == "10000.00"
     jwt = u.jwt(transfer_op(u, "10"))
@@ -552,8 +564,10 @@ def _probe_session_ignored(c: httpx.Client) -> bool:
 
 def _probe_old_transactions_empty(c: httpx.Client) -> bool:
     u = User(c).complete()
-    old = {"dateFrom": (u.today() - timedelta(days=150)).isoformat(),
-           "dateTo": (u.today() - timedelta(days=RECENT_DAYS + 1)).isoformat()}
+    old = {
+        "dateFrom": (u.today() - timedelta(days=150)).isoformat(),
+        "dateTo": (u.today() - timedelta(days=RECENT_DAYS + 1)).isoformat(),
+    }
     r = u.get("/transactions", u.jwt(), **old)
     return r.status_code == 200 and r.json()["transactions"] == []
 

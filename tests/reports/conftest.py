@@ -30,8 +30,10 @@ class Run:
         return json.loads((self.run_dir / "summary.json").read_text(encoding="utf-8"))
 
     def results(self) -> list[dict]:
-        return [json.loads(p.read_text(encoding="utf-8"))
-                for p in sorted((self.run_dir / "allure-results").glob("*-result.json"))]
+        return [
+            json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted((self.run_dir / "allure-results").glob("*-result.json"))
+        ]
 
 
 def only_run_dir(report_dir: Path) -> Path:
@@ -40,8 +42,9 @@ def only_run_dir(report_dir: Path) -> Path:
     return dirs[0]
 
 
-def run_suite(tmp: Path, capfd: pytest.CaptureFixture[str] | None = None, *, target: str = "reference",
-              **kwargs) -> Run:
+def run_suite(
+    tmp: Path, capfd: pytest.CaptureFixture[str] | None = None, *, target: str = "reference", **kwargs
+) -> Run:
     from harness.cli import run_pytest
 
     suite = tmp / "session.yaml"

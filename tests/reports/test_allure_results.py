@@ -139,6 +139,7 @@ def test_clock_moves_are_titled_with_the_resolved_duration(defect_run: Run) -> N
 
 # -- a default run: every bundled suite, as `psd2-harness run` does it ---------------------------
 
+
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     from harness.cli import run_pytest
@@ -152,8 +153,9 @@ def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 
 def _results(run_dir: Path) -> list[dict]:
-    return [json.loads(p.read_text(encoding="utf-8"))
-            for p in sorted((run_dir / "allure-results").glob("*-result.json"))]
+    return [
+        json.loads(p.read_text(encoding="utf-8")) for p in sorted((run_dir / "allure-results").glob("*-result.json"))
+    ]
 
 
 def test_default_run_one_result_per_case_counted_once_per_grouping(default_run: tuple[Path, dict]) -> None:
@@ -217,8 +219,10 @@ def test_step_line_of_each_kind_of_clock_move() -> None:
     assert line("${regime.recent_window}") == "advance the clock by 90d = recent_window"
     assert line("4m59s") == "advance the clock by 4m 59s"
     assert line(["${expiresIn}", "-1s"]) == "advance the clock by expiresIn - 1 s"  # known only during the run
-    assert Step("advance", {"advance": ["${regime.session_idle}", "-1s"]}, Location("x.yaml")).label \
+    assert (
+        Step("advance", {"advance": ["${regime.session_idle}", "-1s"]}, Location("x.yaml")).label
         == "advance the clock by ${regime.session_idle} - 1s"
+    )
 
 
 def _messages(node: dict) -> list[str]:
@@ -238,8 +242,11 @@ def _category(result: dict) -> str | None:
 
 def test_error_titles_carry_no_class_name_and_keep_their_category(defect_run: Run, tmp_path: Path) -> None:
     closed = tmp_path / "closed.yaml"
-    closed.write_text("name: closedbank\nfamily: stepup\nbase_url: http://127.0.0.1:9\nsandbox: {path: /__sandbox}\n"
-                      "clock: per-psu\notp: sandbox\ntimeouts: {connect: 2, read: 2}\n", encoding="utf-8")
+    closed.write_text(
+        "name: closedbank\nfamily: stepup\nbase_url: http://127.0.0.1:9\nsandbox: {path: /__sandbox}\n"
+        "clock: per-psu\notp: sandbox\ntimeouts: {connect: 2, read: 2}\n",
+        encoding="utf-8",
+    )
     broken = run_suite(tmp_path, target=str(closed))
     assert broken.code == 3
     failed = [r for r in defect_run.results() if r["status"] == "failed"]
@@ -266,17 +273,22 @@ def test_categories_match_titles_old_and_new() -> None:
     def category(status: str, message: str) -> str | None:
         return _category({"status": status, "statusDetails": {"message": message}})
 
-    for raw in ("harness.errors.PreconditionNotMet: precondition not met: login at x.yaml:3:5: 500 {}",
-                clean_message("harness.errors.PreconditionNotMet: precondition not met: login at x.yaml:3:5",
-                              "broken")):
+    for raw in (
+        "harness.errors.PreconditionNotMet: precondition not met: login at x.yaml:3:5: 500 {}",
+        clean_message("harness.errors.PreconditionNotMet: precondition not met: login at x.yaml:3:5", "broken"),
+    ):
         assert category("broken", raw) == "Precondition not met: the case never reached its rule", raw
-    for raw in ("harness.errors.TargetFault:   at x.yaml:3:5 (step 1)\n  timeout",
-                clean_message("harness.errors.TargetFault:   at x.yaml:3:5 (step 1)\n  timeout", "broken")):
+    for raw in (
+        "harness.errors.TargetFault:   at x.yaml:3:5 (step 1)\n  timeout",
+        clean_message("harness.errors.TargetFault:   at x.yaml:3:5 (step 1)\n  timeout", "broken"),
+    ):
         assert category("broken", raw) == "Target fault: the bank could not be tested", raw
     harness_fault = clean_message("KeyError: 'psu'", "broken")
     assert harness_fault == "harness fault: KeyError: 'psu'" and category("broken", harness_fault) == "Harness fault"
-    assert clean_message("LOGIN-1: the bank did not do what the rule says", "failed") \
-        == "LOGIN-1: the bank did not do what the rule says"  # a finding is never taken for a class
+    assert (
+        clean_message("LOGIN-1: the bank did not do what the rule says", "failed")
+        == "LOGIN-1: the bank did not do what the rule says"
+    )  # a finding is never taken for a class
     assert clean_message(harness_fault, "broken") == harness_fault  # tidying twice changes nothing
 
 

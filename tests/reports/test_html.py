@@ -17,9 +17,19 @@ from harness.loader import load_suites
 from .conftest import Run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-         "--disable-extensions", "--disable-background-networking", "--disable-sync", "--mute-audio",
-         "--hide-scrollbars", "--host-resolver-rules=MAP * ~NOTFOUND"]  # nothing resolves: fully offline
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-extensions",
+    "--disable-background-networking",
+    "--disable-sync",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+]  # nothing resolves: fully offline
 
 
 def _titles(run: Run) -> dict[str, str]:
@@ -57,9 +67,11 @@ def test_strip_analytics_refuses_a_tracker_it_cannot_remove() -> None:
     html = '<html><script src="https://tracker.example/t.js"></script></html>'
     with pytest.raises(ValueError, match="tracker"):
         audit.strip_analytics(html)
-    ga = ('<head>\n    <script async src="https://www.googletagmanager.com/gtag/js?id=G-X1"></script>\n'
-          "    <script>\n        window.dataLayer = window.dataLayer || [];\n        gtag('js', new Date());\n"
-          "    </script>\n<script>app()</script></head>")
+    ga = (
+        '<head>\n    <script async src="https://www.googletagmanager.com/gtag/js?id=G-X1"></script>\n'
+        "    <script>\n        window.dataLayer = window.dataLayer || [];\n        gtag('js', new Date());\n"
+        "    </script>\n<script>app()</script></head>"
+    )
     assert audit.strip_analytics(ga) == "<head>\n<script>app()</script></head>"
 
 
@@ -74,12 +86,14 @@ def test_summary_html_is_self_contained(defect_run: Run) -> None:
 
 
 def _chromium(*args: str, user_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={user_dir}", *args], capture_output=True,
-                          text=True, timeout=90)
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={user_dir}", *args], capture_output=True, text=True, timeout=90
+    )
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install chromium); "
-                                              ".ci/run installs it")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install chromium); .ci/run installs it"
+)
 def test_both_pages_render_cases_and_verdicts_in_headless_chromium(defect_run: Run, tmp_path: Path) -> None:
     report = _need_report(defect_run)
     summary = defect_run.run_dir / "summary.html"
@@ -90,8 +104,9 @@ def test_both_pages_render_cases_and_verdicts_in_headless_chromium(defect_run: R
         "summary": ("--dump-dom", summary.as_uri()),
     }
     with ThreadPoolExecutor(len(jobs)) as pool:
-        futures = {name: pool.submit(_chromium, *args, user_dir=tmp_path / f"profile-{name}")
-                   for name, args in jobs.items()}
+        futures = {
+            name: pool.submit(_chromium, *args, user_dir=tmp_path / f"profile-{name}") for name, args in jobs.items()
+        }
         done = {name: f.result() for name, f in futures.items()}
     report_dom, summary_dom = done["report"].stdout, done["summary"].stdout
     assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", done["shot"].stderr[-2000:]
@@ -99,13 +114,14 @@ def test_both_pages_render_cases_and_verdicts_in_headless_chromium(defect_run: R
     for case_id, title in _titles(defect_run).items():
         assert title in report_dom, f"{title!r} not rendered by report.html"
         row = re.search(rf'<tr id="case-{re.escape(case_id)}">(.*?)</tr>', summary_dom, re.S)
-        assert row and f'v-{verdicts[case_id].replace(" ", "-")}' in row.group(1), case_id
+        assert row and f"v-{verdicts[case_id].replace(' ', '-')}" in row.group(1), case_id
     assert ">Failed<" in report_dom and ">Passed<" in report_dom  # the verdict filters with counts
     assert "PSD2 SCA conformance: reference" in summary_dom
 
 
-def test_report_without_node_is_a_clear_usage_error(copy_run: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_without_node_is_a_clear_usage_error(
+    copy_run: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     (copy_run / "report.html").unlink(missing_ok=True)
     monkeypatch.setattr(audit.shutil, "which", lambda name: None)
     assert audit.write_allure_html(copy_run) == 2

@@ -27,8 +27,9 @@ def test_sums_cover_every_artifact_and_verify_passes(copy_run: Path, capsys: pyt
     assert "intact" in capsys.readouterr().out
 
 
-def test_verify_fails_after_one_byte_of_one_attachment_changes(copy_run: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_fails_after_one_byte_of_one_attachment_changes(
+    copy_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     attachment = sorted((copy_run / "allure-results").glob("*-attachment.json"))[0]
     data = bytearray(attachment.read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -38,8 +39,9 @@ def test_verify_fails_after_one_byte_of_one_attachment_changes(copy_run: Path,
     assert f"allure-results/{attachment.name}: content changed" in out
 
 
-def test_verify_recounts_verdicts_even_when_the_sums_were_rewritten(copy_run: Path,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_recounts_verdicts_even_when_the_sums_were_rewritten(
+    copy_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     summary = json.loads((copy_run / "summary.json").read_text())
     failed = next(c for c in summary["cases"] if c["verdict"] == "failed")
     failed["verdict"] = "passed"
@@ -56,17 +58,17 @@ def _secret_target(tmp_path: Path) -> Path:
     reference = Path(__file__).resolve().parents[2] / "harness" / "targets" / "reference.yaml"
     text = reference.read_text(encoding="utf-8").replace("name: reference", "name: canary")
     target = tmp_path / "canary.yaml"
-    target.write_text(text + f"secrets: [\"${{env:{CANARY_ENV}}}\"]\n", encoding="utf-8")
+    target.write_text(text + f'secrets: ["${{env:{CANARY_ENV}}}"]\n', encoding="utf-8")
     return target
 
 
-def test_canary_fails_the_run_on_a_planted_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  capfd: pytest.CaptureFixture[str]) -> None:
+def test_canary_fails_the_run_on_a_planted_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     secret = "canary-" + secrets.token_hex(10)
     monkeypatch.setenv(CANARY_ENV, secret)
     monkeypatch.setenv("PSD2_REPORT_TEST_LEAK", "1")
-    run = run_suite(tmp_path, capfd, target=str(_secret_target(tmp_path)),
-                    extra=["-p", "tests.reports.leaky_plugin"])
+    run = run_suite(tmp_path, capfd, target=str(_secret_target(tmp_path)), extra=["-p", "tests.reports.leaky_plugin"])
     assert run.code == 3
     assert "redaction canary" in run.output and "raw-dump.txt" in run.output
     assert secret not in run.output
@@ -75,12 +77,12 @@ def test_canary_fails_the_run_on_a_planted_secret(tmp_path: Path, monkeypatch: p
     assert run.summary["redaction_canary"] == {"clean": False, "files": ["allure-results/raw-dump.txt"]}
 
 
-def test_canary_stays_quiet_on_a_clean_run_with_the_same_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                capfd: pytest.CaptureFixture[str]) -> None:
+def test_canary_stays_quiet_on_a_clean_run_with_the_same_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv(CANARY_ENV, "canary-" + secrets.token_hex(10))
     monkeypatch.delenv("PSD2_REPORT_TEST_LEAK", raising=False)
-    run = run_suite(tmp_path, capfd, target=str(_secret_target(tmp_path)),
-                    extra=["-p", "tests.reports.leaky_plugin"])
+    run = run_suite(tmp_path, capfd, target=str(_secret_target(tmp_path)), extra=["-p", "tests.reports.leaky_plugin"])
     assert run.code == 0, run.output
     assert "redaction canary" not in run.output
     assert run.summary["redaction_canary"] == {"clean": True, "files": []}
@@ -103,6 +105,7 @@ def test_canary_finds_values_as_written_escaped_and_base64_embedded(tmp_path: Pa
 
 # -- what summary.html and summary.md say, even after SHA256SUMS is recomputed --------------
 
+
 def _failed_case(run_dir: Path) -> str:
     summary = json.loads((run_dir / "summary.json").read_text())
     return next(c["id"] for c in summary["cases"] if c["verdict"] == "failed")
@@ -114,10 +117,15 @@ def test_the_summaries_of_a_clean_run_say_what_the_raw_results_say(copy_run: Pat
     summary = json.loads((copy_run / "summary.json").read_text())
     verdicts = {c["id"]: c["verdict"] for c in summary["cases"]}
     assert {"failed", "passed"} <= set(verdicts.values())
-    shown = {r["id"]: r["verdict"] for r in summary["requirements"]
-             if r["cases"] or r["id"] in summary["requirements_without_cases"]}
-    for said in (html_said((copy_run / "summary.html").read_text()),
-                 markdown_said((copy_run / "summary.md").read_text())):
+    shown = {
+        r["id"]: r["verdict"]
+        for r in summary["requirements"]
+        if r["cases"] or r["id"] in summary["requirements_without_cases"]
+    }
+    for said in (
+        html_said((copy_run / "summary.html").read_text()),
+        markdown_said((copy_run / "summary.md").read_text()),
+    ):
         assert dict(said.cases) == verdicts
         assert said.counts == summary["counts"]
         assert said.exit_codes == {summary["exit_code"]}
@@ -125,7 +133,8 @@ def test_the_summaries_of_a_clean_run_say_what_the_raw_results_say(copy_run: Pat
 
 
 def test_a_verdict_changed_in_summary_html_is_found_after_the_sums_are_recomputed(
-        copy_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    copy_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     case = _failed_case(copy_run)
     html = (copy_run / "summary.html").read_text()
     row = re.search(rf'<tr id="case-{re.escape(case)}">.*?</tr>', html, re.S)
@@ -145,7 +154,7 @@ def test_every_mention_in_summary_html_is_checked(copy_run: Path, capsys: pytest
     summary = json.loads((copy_run / "summary.json").read_text())
     html = (copy_run / "summary.html").read_text()
     html = html.replace('<span class="v v-failed">failed</span>', '<span class="v v-passed">passed</span>')
-    html = re.sub(r'(<td>)(\d+)(</td>)', lambda m: m.group(1) + "0" + m.group(3), html, count=2)
+    html = re.sub(r"(<td>)(\d+)(</td>)", lambda m: m.group(1) + "0" + m.group(3), html, count=2)
     (copy_run / "summary.html").write_text(html)
     integrity.write_sums(copy_run)
     assert verify_run_dir(copy_run) == 1
@@ -168,14 +177,17 @@ def test_a_case_removed_from_summary_html_is_found(copy_run: Path, capsys: pytes
     assert f"altered: summary.html does not give case {case} a verdict, the raw results say failed" in out
 
 
-def test_an_edit_of_summary_md_is_found_after_the_sums_are_recomputed(copy_run: Path,
-                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_edit_of_summary_md_is_found_after_the_sums_are_recomputed(
+    copy_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     case = _failed_case(copy_run)
     md = (copy_run / "summary.md").read_text()
     assert f"{case} (failed)" in md
-    (copy_run / "summary.md").write_text(md.replace(f"{case} (failed)", f"{case} (passed)")
-                                         .replace(f"**{case}** (failed)", f"**{case}** (passed)")
-                                         .replace("exit code 1.", "exit code 0."))
+    (copy_run / "summary.md").write_text(
+        md.replace(f"{case} (failed)", f"{case} (passed)")
+        .replace(f"**{case}** (failed)", f"**{case}** (passed)")
+        .replace("exit code 1.", "exit code 0.")
+    )
     integrity.write_sums(copy_run)
     assert verify_run_dir(copy_run) == 1
     out = capsys.readouterr().out
@@ -198,13 +210,26 @@ def test_a_forged_summary_json_exit_code_is_found(copy_run: Path, capsys: pytest
 def test_summary_md_findings_are_read_but_not_the_text_in_their_code_blocks() -> None:
     from harness.audit import markdown_said
 
-    md = "\n".join([
-        "Target t (x), regime eu-2023, harness 0.1.0, exit code 1.", "",
-        "| verdict | cases |", "|---|---|", "| failed | 1 |", "",
-        "### CASE-a (failed)", "", "````text", "```", "CASE-b (passed) is quoted here, inside the finding",
-        "```", "exit code 0", "````", "",
-        "- **CASE-c** (broken): the reason says CASE-d (passed)",
-    ])
+    md = "\n".join(
+        [
+            "Target t (x), regime eu-2023, harness 0.1.0, exit code 1.",
+            "",
+            "| verdict | cases |",
+            "|---|---|",
+            "| failed | 1 |",
+            "",
+            "### CASE-a (failed)",
+            "",
+            "````text",
+            "```",
+            "CASE-b (passed) is quoted here, inside the finding",
+            "```",
+            "exit code 0",
+            "````",
+            "",
+            "- **CASE-c** (broken): the reason says CASE-d (passed)",
+        ]
+    )
     said = markdown_said(md)
     assert said.cases == [("CASE-a", "failed"), ("CASE-c", "broken")]
     assert said.counts == {"failed": 1} and said.exit_codes == {1}

@@ -14,8 +14,10 @@ from harness.paths import suites_dir
 
 
 def test_a_selected_case_without_a_result_is_altered(tmp_path: Path, capsys: object) -> None:
-    assert run_pytest([str(suites_dir() / "dedicated" / "tokens.yaml")], target_name="reference",
-                      report_dir=str(tmp_path)) == 0
+    assert (
+        run_pytest([str(suites_dir() / "dedicated" / "tokens.yaml")], target_name="reference", report_dir=str(tmp_path))
+        == 0
+    )
     run_dir = next(tmp_path.iterdir())
     manifest = json.loads((run_dir / "manifest.json").read_text())
     gone = manifest["selected_cases"][0]

@@ -26,8 +26,12 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("keys")
     signing.keygen(folder / "signer")
     signing.keygen(folder / "other")
-    return {"signer": folder / "signer", "signer.pub": folder / "signer.pub", "other": folder / "other",
-            "other.pub": folder / "other.pub"}
+    return {
+        "signer": folder / "signer",
+        "signer.pub": folder / "signer.pub",
+        "other": folder / "other",
+        "other.pub": folder / "other.pub",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +39,9 @@ def signed_run(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]) 
     """One signed run with a failing case, and report.html when Node.js is there (it rewrites
     SHA256SUMS: the signature must come after it). Do not modify: copy with `signed_copy`."""
     tmp = tmp_path_factory.mktemp("signed-run")
-    return run_suite(tmp, defects=(DEFECT,), signer=signing.load_signer(keys["signer"]),
-                     html=shutil.which("node") is not None)
+    return run_suite(
+        tmp, defects=(DEFECT,), signer=signing.load_signer(keys["signer"]), html=shutil.which("node") is not None
+    )
 
 
 @pytest.fixture
@@ -53,6 +58,7 @@ def _verify(run_dir: Path, *args: str) -> tuple[int, str]:
 
 
 # -- keygen ---------------------------------------------------------------------------------
+
 
 def test_keygen_writes_a_private_key_0600_and_its_public_key(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["keygen", str(tmp_path / "k")])
@@ -71,8 +77,9 @@ def test_keygen_writes_a_private_key_0600_and_its_public_key(tmp_path: Path) -> 
     assert signing.load_signer(private).fingerprint == signer.fingerprint
 
 
-def test_an_encrypted_key_needs_its_passphrase_from_the_environment(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_encrypted_key_needs_its_passphrase_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     passphrase = "correct horse battery staple"
     monkeypatch.setenv(PASSPHRASE_ENV, passphrase)
     signing.keygen(tmp_path / "enc", passphrase_env=PASSPHRASE_ENV)
@@ -96,8 +103,9 @@ def test_unusable_keys_are_refused_with_a_message(tmp_path: Path, keys: dict[str
     (tmp_path / "junk.pem").write_text("not a key\n")
     from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 
-    ec = generate_private_key(SECP256R1()).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption())
+    ec = generate_private_key(SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     (tmp_path / "ec.pem").write_bytes(ec)
     with pytest.raises(signing.SigningError, match="not a PEM private key"):
         signing.load_signer(tmp_path / "junk.pem")
@@ -110,6 +118,7 @@ def test_unusable_keys_are_refused_with_a_message(tmp_path: Path, keys: dict[str
 
 
 # -- signed runs ----------------------------------------------------------------------------
+
 
 def test_a_signed_run_verifies_with_the_right_public_key(signed_run: Run, keys: dict[str, Path]) -> None:
     run_dir = signed_run.run_dir
@@ -176,8 +185,7 @@ def test_a_removed_signature_fails_with_a_public_key(signed_copy: Path, keys: di
 def test_the_private_key_appears_nowhere_in_the_run_folder(signed_run: Run, keys: dict[str, Path]) -> None:
     pem = keys["signer"].read_bytes()
     key = serialization.load_pem_private_key(pem, password=None)
-    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                            serialization.NoEncryption())
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
     body_lines = [line for line in pem.splitlines() if line and not line.startswith(b"-----")]
     forms = [pem, b"".join(body_lines), *body_lines, raw, raw.hex().encode(), base64.b64encode(raw)]
     files = [p for p in signed_run.run_dir.rglob("*") if p.is_file()]
@@ -195,8 +203,19 @@ def test_cli_run_signs_and_verify_checks_it(tmp_path: Path, monkeypatch: pytest.
     suite = tmp_path / "session.yaml"
     shutil.copyfile(suites_dir() / "stepup" / "session.yaml", suite)
     runner = CliRunner()
-    result = runner.invoke(main, ["run", str(suite), "--report-dir", str(tmp_path / "reports"), "--sign-key",
-                                  str(tmp_path / "k"), "--sign-key-passphrase-env", PASSPHRASE_ENV])
+    result = runner.invoke(
+        main,
+        [
+            "run",
+            str(suite),
+            "--report-dir",
+            str(tmp_path / "reports"),
+            "--sign-key",
+            str(tmp_path / "k"),
+            "--sign-key-passphrase-env",
+            PASSPHRASE_ENV,
+        ],
+    )
     assert result.exit_code == 0, result.output
     run_dir = only_run_dir(tmp_path / "reports")
     assert "signed: " in result.output and passphrase not in result.output
@@ -210,8 +229,9 @@ def test_cli_run_refuses_a_bad_key_before_running(tmp_path: Path) -> None:
     (tmp_path / "bad.pem").write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
     suite = tmp_path / "session.yaml"
     shutil.copyfile(suites_dir() / "stepup" / "session.yaml", suite)
-    result = CliRunner().invoke(main, ["run", str(suite), "--report-dir", str(tmp_path / "reports"),
-                                       "--sign-key", str(tmp_path / "bad.pem")])
+    result = CliRunner().invoke(
+        main, ["run", str(suite), "--report-dir", str(tmp_path / "reports"), "--sign-key", str(tmp_path / "bad.pem")]
+    )
     assert result.exit_code == 2, result.output
     assert "cannot load the signing key" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
@@ -224,8 +244,9 @@ def test_verify_refuses_an_unreadable_public_key(signed_run: Run, tmp_path: Path
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="report.html needs Node.js")
-def test_report_after_signing_says_the_signature_no_longer_matches(signed_copy: Path, keys: dict[str, Path],
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_after_signing_says_the_signature_no_longer_matches(
+    signed_copy: Path, keys: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     from harness.audit import write_allure_html
 
     (signed_copy / "report.html").unlink()

@@ -26,8 +26,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def stepup_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every stepup suite with one planted defect (STP-7: the token never idles)."""
     report_dir = tmp_path_factory.mktemp("stepup-defect") / "reports"
-    code = run_pytest([str(suites_dir() / "stepup")], target_name="reference", report_dir=str(report_dir),
-                      defects=(DEFECT,))
+    code = run_pytest(
+        [str(suites_dir() / "stepup")], target_name="reference", report_dir=str(report_dir), defects=(DEFECT,)
+    )
     assert code == 1
     return only_run_dir(report_dir)
 
@@ -67,15 +68,19 @@ def test_summaries_show_the_whole_finding_of_each_failed_case(stepup_run: Path) 
 
 def test_a_broken_case_shows_its_target_fault(tmp_path: Path) -> None:
     closed = tmp_path / "closed.yaml"
-    closed.write_text("name: closedbank\nfamily: stepup\nbase_url: http://127.0.0.1:9\nsandbox: {path: /__sandbox}\n"
-                      "clock: per-psu\notp: sandbox\ntimeouts: {connect: 2, read: 2}\n", encoding="utf-8")
+    closed.write_text(
+        "name: closedbank\nfamily: stepup\nbase_url: http://127.0.0.1:9\nsandbox: {path: /__sandbox}\n"
+        "clock: per-psu\notp: sandbox\ntimeouts: {connect: 2, read: 2}\n",
+        encoding="utf-8",
+    )
     run = run_suite(tmp_path, target=str(closed))
     assert run.code == 3
     html = (run.run_dir / "summary.html").read_text(encoding="utf-8")
     for case in run.summary["cases"]:
         assert case["verdict"] == BROKEN
-        assert re.match(r"  at \S+session\.yaml:\d+:\d+ \(step 1: sandbox new_psu\)\n  cannot reach the target",
-                        case["finding"]), case["finding"]
+        assert re.match(
+            r"  at \S+session\.yaml:\d+:\d+ \(step 1: sandbox new_psu\)\n  cannot reach the target", case["finding"]
+        ), case["finding"]
         assert f'<pre class="finding">{escape(case["finding"])}</pre>' in html
 
 
@@ -85,27 +90,44 @@ def test_legend_explains_unverified_and_eurlex_links_go_to_the_article(defect_ru
     assert "<b>verified</b> when its article, paragraph and point were read in a stored copy" in html
     assert "(unverified)</small> marks a citation that was not confirmed" in html
     # STP-7 cites RTS Art. 4(3)(d): the HTML of the act at Art. 4
-    assert ('<a href="https://eur-lex.europa.eu/legal-content/EN/TXT/HTML/?uri=CELEX:32018R0389#art_4">'
-            "RTS (EU) 2018/389 Art. 4(3)(d)</a>") in html
+    assert (
+        '<a href="https://eur-lex.europa.eu/legal-content/EN/TXT/HTML/?uri=CELEX:32018R0389#art_4">'
+        "RTS (EU) 2018/389 Art. 4(3)(d)</a>"
+    ) in html
     assert "TXT/?uri=CELEX" not in html  # no EUR-Lex link to the top of a document
 
 
 def _row(rid: str) -> dict:
     req = catalogue()[rid]
-    return {"id": rid, "title": req.title, "family": req.family, "severity": req.severity, "verdict": "passed",
-            "citations": [c.label for c in req.citations], "cases": [{"id": f"{rid}-x", "verdict": "passed"}]}
+    return {
+        "id": rid,
+        "title": req.title,
+        "family": req.family,
+        "severity": req.severity,
+        "verdict": "passed",
+        "citations": [c.label for c in req.citations],
+        "cases": [{"id": f"{rid}-x", "verdict": "passed"}],
+    }
 
 
 def test_citation_links_and_tags_of_every_kind() -> None:
-    summary = {"target": {"name": "t"}, "counts": {}, "exit_code": 0, "cases": [], "not_testable": [],
-               "requirements_without_cases": [],
-               "requirements": [_row(r) for r in ("ESC-1", "ESC-2", "DED-2", "SBX-1")]}
+    summary = {
+        "target": {"name": "t"},
+        "counts": {},
+        "exit_code": 0,
+        "cases": [],
+        "not_testable": [],
+        "requirements_without_cases": [],
+        "requirements": [_row(r) for r in ("ESC-1", "ESC-2", "DED-2", "SBX-1")],
+    }
     html = render(summary, {}, "run")
     unverified = next(c for c in catalogue()["ESC-1"].citations if not c.verified)
     assert unverified.reference == "Art. 36(2)"
-    assert ('<a href="https://eur-lex.europa.eu/legal-content/EN/TXT/HTML/?uri=CELEX:32018R0389#art_36">'
-            "RTS (EU) 2018/389 Art. 36(2)</a>"
-            f' <small class="unverified" title="{escape(unverified.note)}">(unverified)</small>') in html
+    assert (
+        '<a href="https://eur-lex.europa.eu/legal-content/EN/TXT/HTML/?uri=CELEX:32018R0389#art_36">'
+        "RTS (EU) 2018/389 Art. 36(2)</a>"
+        f' <small class="unverified" title="{escape(unverified.note)}">(unverified)</small>'
+    ) in html
     assert 'href="https://eur-lex.europa.eu/legal-content/EN/TXT/HTML/?uri=CELEX:32015L2366#art_97"' in html  # PSD2
     assert 'href="https://eur-lex.europa.eu/legal-content/EN/TXT/HTML/?uri=CELEX:32022R2360#art_1"' in html  # 10a
     assert 'href="https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2"' in html  # RFC links as they are
@@ -123,13 +145,16 @@ def test_requirements_without_a_case_are_those_of_the_families_that_ran(defect_r
     assert re.findall(r"<li><a href=\"#req-([A-Z]+-\d+)\">", section) == gaps
     for rid, req in reqs.items():  # no other family's, and no sandbox requirement: no sandbox case ran
         if req.family != "stepup":
-            assert f'id="req-{rid}"' not in html and f"- {rid}\n" not in \
-                (defect_run.run_dir / "summary.md").read_text(encoding="utf-8")
+            assert f'id="req-{rid}"' not in html and f"- {rid}\n" not in (defect_run.run_dir / "summary.md").read_text(
+                encoding="utf-8"
+            )
     assert _summary(stepup_run)["requirements_without_cases"] == []  # every stepup rule has a case
 
 
-@pytest.mark.skipif(CHROMIUM is None or shutil.which("node") is None,
-                    reason="needs chromium and Node.js (report.html); .ci/run installs both")
+@pytest.mark.skipif(
+    CHROMIUM is None or shutil.which("node") is None,
+    reason="needs chromium and Node.js (report.html); .ci/run installs both",
+)
 def test_the_case_link_opens_the_case_in_report_html(defect_run: Run, tmp_path: Path) -> None:
     from .test_html import FLAGS
 
@@ -137,9 +162,14 @@ def test_the_case_link_opens_the_case_in_report_html(defect_run: Run, tmp_path: 
     passed = [c for c in defect_run.summary["cases"] if c["verdict"] != FAILED]
     assert (defect_run.run_dir / "report.html").is_file()
     case = failed[0]
-    url = (defect_run.run_dir / "report.html").as_uri() + case["report_link"][len("report.html"):]
-    dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000",
-                          "--dump-dom", url], check=False, capture_output=True, text=True, timeout=90).stdout
+    url = (defect_run.run_dir / "report.html").as_uri() + case["report_link"][len("report.html") :]
+    dom = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000", "--dump-dom", url],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    ).stdout
     assert f"{case['id']}: {case['title']}" in dom
     assert "the bank did not do what the rule says" in dom  # its error, not the overview
     assert not any(f"{c['id']}: {c['title']}" in dom for c in passed)

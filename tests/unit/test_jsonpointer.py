@@ -9,9 +9,18 @@ from harness.jsonpointer import MISSING, join, parts, resolve
 DOC = {"a": {"b": [10, {"c": None}]}, "x/y": 1, "m~n": 2, "": 3, "0": "zero"}
 
 
-@pytest.mark.parametrize("pointer,value", [
-    ("", DOC), ("/a/b/0", 10), ("/a/b/1/c", None), ("/x~1y", 1), ("/m~0n", 2), ("/", 3), ("/0", "zero"),
-])
+@pytest.mark.parametrize(
+    "pointer,value",
+    [
+        ("", DOC),
+        ("/a/b/0", 10),
+        ("/a/b/1/c", None),
+        ("/x~1y", 1),
+        ("/m~0n", 2),
+        ("/", 3),
+        ("/0", "zero"),
+    ],
+)
 def test_resolves(pointer: str, value: object) -> None:
     assert resolve(DOC, pointer) == value
 

@@ -12,15 +12,51 @@ from harness.redaction import MASK, Redactor, is_secret_key
 SECRET = "s3cr3t/val+ue=x"
 
 
-@pytest.mark.parametrize("name", ["Authorization", "authorization", "Cookie", "Set-Cookie", "api-key", "X-Api-Key",
-                                  "apiKey", "password", "newPassword", "otp", "code", "access_token", "refresh_token",
-                                  "client_secret", "clientSecret", "jwt", "sessionId", "credential"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Authorization",
+        "authorization",
+        "Cookie",
+        "Set-Cookie",
+        "api-key",
+        "X-Api-Key",
+        "apiKey",
+        "password",
+        "newPassword",
+        "otp",
+        "code",
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "clientSecret",
+        "jwt",
+        "sessionId",
+        "credential",
+    ],
+)
 def test_secret_keys(name: str) -> None:
     assert is_secret_key(name)
 
 
-@pytest.mark.parametrize("name", ["errorCode", "token_type", "tokenType", "expires_in", "status", "scope", "channel",
-                                  "email", "psuId", "requestId", "message", "amount", "code_challenge_method"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "errorCode",
+        "token_type",
+        "tokenType",
+        "expires_in",
+        "status",
+        "scope",
+        "channel",
+        "email",
+        "psuId",
+        "requestId",
+        "message",
+        "amount",
+        "code_challenge_method",
+    ],
+)
 def test_evidence_keys_are_kept(name: str) -> None:
     assert not is_secret_key(name)
 
@@ -56,10 +92,18 @@ def test_longest_value_wins_and_metacharacters_are_literal() -> None:
 
 def test_harvest_registers_values_under_secret_keys_anywhere() -> None:
     r = Redactor()
-    r.harvest({"data": {"accessToken": "tok-123456"}, "items": [{"otp": "987654"}], "errorCode": "SCA_REQUIRED",
-               "messages": [{"code": "PSD2_SCA_REQUIRED", "message": "SCA required", "type": "ERROR"}],
-               "name": "not-a-secret", "password": 12345678, "grant": {"code": "AUTHCODE1X"},
-               "credentials": {"key": "ABCDEF123456"}})
+    r.harvest(
+        {
+            "data": {"accessToken": "tok-123456"},
+            "items": [{"otp": "987654"}],
+            "errorCode": "SCA_REQUIRED",
+            "messages": [{"code": "PSD2_SCA_REQUIRED", "message": "SCA required", "type": "ERROR"}],
+            "name": "not-a-secret",
+            "password": 12345678,
+            "grant": {"code": "AUTHCODE1X"},
+            "credentials": {"key": "ABCDEF123456"},
+        }
+    )
     # by key, whatever the value looks like: upper-case codes and keys too, and all below a secret key
     assert {"tok-123456", "987654", "12345678", "AUTHCODE1X", "ABCDEF123456"} <= r.values
     # the code of an error envelope (beside its message) is evidence, not a secret
@@ -68,22 +112,50 @@ def test_harvest_registers_values_under_secret_keys_anywhere() -> None:
 
 def test_json_masks_by_key_and_by_value() -> None:
     r = Redactor([SECRET])
-    body = {"token": "t", "code": "PSD2_SCA_REQUIRED", "message": "m", "otpSent": True, "token_type": "Bearer",
-            "nested": [{"password": "p", "note": f"was {SECRET}"}], "expiresIn": 300, "otp": None,
-            "inbox": [{"channel": "sms", "to": "+1", "code": "ABC123", "sentAt": "t"}]}
-    assert r.json(body) == {"token": MASK, "code": "PSD2_SCA_REQUIRED", "message": "m", "otpSent": True,
-                            "token_type": "Bearer", "nested": [{"password": MASK, "note": f"was {MASK}"}],
-                            "expiresIn": 300, "otp": None,
-                            "inbox": [{"channel": "sms", "to": "+1", "code": MASK, "sentAt": "t"}]}
+    body = {
+        "token": "t",
+        "code": "PSD2_SCA_REQUIRED",
+        "message": "m",
+        "otpSent": True,
+        "token_type": "Bearer",
+        "nested": [{"password": "p", "note": f"was {SECRET}"}],
+        "expiresIn": 300,
+        "otp": None,
+        "inbox": [{"channel": "sms", "to": "+1", "code": "ABC123", "sentAt": "t"}],
+    }
+    assert r.json(body) == {
+        "token": MASK,
+        "code": "PSD2_SCA_REQUIRED",
+        "message": "m",
+        "otpSent": True,
+        "token_type": "Bearer",
+        "nested": [{"password": MASK, "note": f"was {MASK}"}],
+        "expiresIn": 300,
+        "otp": None,
+        "inbox": [{"channel": "sms", "to": "+1", "code": MASK, "sentAt": "t"}],
+    }
     assert body["token"] == "t", "json() returns a copy"
 
 
 def test_headers_mask_by_name_and_location_as_a_url() -> None:
     r = Redactor([SECRET])
-    out = r.headers([("Authorization", "Bearer abc"), ("Cookie", "sid=1"), ("X-Echo", f"k={SECRET}"),
-                     ("Location", "https://tpp/cb?code=AUTHCODE1x&state=st"), ("Accept", "a"), ("Accept", "b")])
-    assert out == {"Authorization": MASK, "Cookie": MASK, "X-Echo": f"k={MASK}",
-                   "Location": f"https://tpp/cb?code={MASK}&state=st", "Accept": "a, b"}
+    out = r.headers(
+        [
+            ("Authorization", "Bearer abc"),
+            ("Cookie", "sid=1"),
+            ("X-Echo", f"k={SECRET}"),
+            ("Location", "https://tpp/cb?code=AUTHCODE1x&state=st"),
+            ("Accept", "a"),
+            ("Accept", "b"),
+        ]
+    )
+    assert out == {
+        "Authorization": MASK,
+        "Cookie": MASK,
+        "X-Echo": f"k={MASK}",
+        "Location": f"https://tpp/cb?code={MASK}&state=st",
+        "Accept": "a, b",
+    }
 
 
 def test_url_masks_secret_parameters_in_place() -> None:
@@ -96,24 +168,34 @@ def test_url_masks_secret_parameters_in_place() -> None:
 
 def test_url_masks_the_fragment_of_an_implicit_grant() -> None:
     r = Redactor()
-    assert r.url("https://tpp/cb#access_token=AT-123456&token_type=Bearer&expires_in=300") == \
-        f"https://tpp/cb#access_token={MASK}&token_type=Bearer&expires_in=300"
+    assert (
+        r.url("https://tpp/cb#access_token=AT-123456&token_type=Bearer&expires_in=300")
+        == f"https://tpp/cb#access_token={MASK}&token_type=Bearer&expires_in=300"
+    )
     assert "AT-123456" in r.values
 
 
 def test_url_keeps_what_it_does_not_mask_byte_for_byte() -> None:
     r = Redactor([SECRET])
     # a careless bank puts the raw value in a query: `+` must not be re-encoded into a new form
-    assert r.url(f"https://x/p/{quote(SECRET, safe='')}?ref={SECRET}&a=%7E&b=1+2") == \
-        f"https://x/p/{MASK}?ref={MASK}&a=%7E&b=1+2"
-    assert r.url("GET http://bank/x?page=2&errorCode=ACCESS_DENIED") == "GET http://bank/x?page=2&errorCode=ACCESS_DENIED"
+    assert (
+        r.url(f"https://x/p/{quote(SECRET, safe='')}?ref={SECRET}&a=%7E&b=1+2")
+        == f"https://x/p/{MASK}?ref={MASK}&a=%7E&b=1+2"
+    )
+    assert (
+        r.url("GET http://bank/x?page=2&errorCode=ACCESS_DENIED") == "GET http://bank/x?page=2&errorCode=ACCESS_DENIED"
+    )
     assert r.url("http://bank/no-query") == "http://bank/no-query"
 
 
 def test_form_fields() -> None:
     r = Redactor([SECRET])
-    assert r.form({"client_secret": "cs", "note": SECRET, "grant_type": "authorization_code", "n": 3}) == \
-        {"client_secret": MASK, "note": MASK, "grant_type": "authorization_code", "n": "3"}
+    assert r.form({"client_secret": "cs", "note": SECRET, "grant_type": "authorization_code", "n": 3}) == {
+        "client_secret": MASK,
+        "note": MASK,
+        "grant_type": "authorization_code",
+        "n": "3",
+    }
 
 
 def test_concurrent_registration() -> None:

@@ -6,12 +6,24 @@ import pytest
 
 from harness.values import MissingValue, lookup, parse_reference, references, resolve, templated_strings
 
-SCOPE = {"psu": {"apiKey": "k1", "tpps": [{"clientId": "c0"}, {"clientId": "c1"}], "age": 41},
-         "token": "tok", "n": 5, "flag": False, "regime": {"session_idle": 300}}
+SCOPE = {
+    "psu": {"apiKey": "k1", "tpps": [{"clientId": "c0"}, {"clientId": "c1"}], "age": 41},
+    "token": "tok",
+    "n": 5,
+    "flag": False,
+    "regime": {"session_idle": 300},
+}
 
 
-@pytest.mark.parametrize("text,ref", [("${token}", "token"), ("${ psu.apiKey }", "psu.apiKey"),
-                                      ("${env:HOME}", "env:HOME"), ("${psu.tpps.0.clientId}", "psu.tpps.0.clientId")])
+@pytest.mark.parametrize(
+    "text,ref",
+    [
+        ("${token}", "token"),
+        ("${ psu.apiKey }", "psu.apiKey"),
+        ("${env:HOME}", "env:HOME"),
+        ("${psu.tpps.0.clientId}", "psu.tpps.0.clientId"),
+    ],
+)
 def test_whole_references(text: str, ref: str) -> None:
     assert parse_reference(text) == ref
 
@@ -22,11 +34,27 @@ def test_not_a_whole_reference(text: str) -> None:
 
 
 def test_resolve_keeps_types_and_structure() -> None:
-    value = {"h": {"api-key": "${psu.apiKey}"}, "n": "${n}", "f": "${flag}", "list": ["${psu.tpps.1.clientId}", 7],
-             "idle": "${regime.session_idle}", "psu": "${psu}", "text": "plain", "last": "${psu.tpps.-1.clientId}"}
+    value = {
+        "h": {"api-key": "${psu.apiKey}"},
+        "n": "${n}",
+        "f": "${flag}",
+        "list": ["${psu.tpps.1.clientId}", 7],
+        "idle": "${regime.session_idle}",
+        "psu": "${psu}",
+        "text": "plain",
+        "last": "${psu.tpps.-1.clientId}",
+    }
     out = resolve(value, SCOPE)
-    assert out == {"h": {"api-key": "k1"}, "n": 5, "f": False, "list": ["c1", 7], "idle": 300,
-                   "psu": SCOPE["psu"], "text": "plain", "last": "c1"}
+    assert out == {
+        "h": {"api-key": "k1"},
+        "n": 5,
+        "f": False,
+        "list": ["c1", 7],
+        "idle": 300,
+        "psu": SCOPE["psu"],
+        "text": "plain",
+        "last": "c1",
+    }
     assert value["n"] == "${n}", "resolve returns a copy"
 
 
@@ -38,11 +66,16 @@ def test_env_references(monkeypatch: pytest.MonkeyPatch) -> None:
         lookup("env:PSD2_UNIT_UNSET", {})
 
 
-@pytest.mark.parametrize("ref,message", [
-    ("nothing", "${nothing} is not defined"), ("psu.email", "psu has no 'email'"),
-    ("psu.tpps.2.clientId", "psu.tpps has no '2'"), ("psu.age.x", "psu.age has no 'x'"),
-    ("psu.tpps.first", "psu.tpps has no 'first'"),
-])
+@pytest.mark.parametrize(
+    "ref,message",
+    [
+        ("nothing", "${nothing} is not defined"),
+        ("psu.email", "psu has no 'email'"),
+        ("psu.tpps.2.clientId", "psu.tpps has no '2'"),
+        ("psu.age.x", "psu.age has no 'x'"),
+        ("psu.tpps.first", "psu.tpps has no 'first'"),
+    ],
+)
 def test_missing_values_say_where(ref: str, message: str) -> None:
     with pytest.raises(MissingValue) as info:
         lookup(ref, SCOPE)

@@ -22,8 +22,10 @@ cases:
 
 def test_data_and_marks() -> None:
     doc = parse_document(TEXT, Path("s.yaml"))
-    assert doc.data == {"family": "stepup", "cases": [
-        {"id": "A", "steps": [{"request": "login", "json": {"email": "x", "n": 3}}]}, {"id": "B"}]}
+    assert doc.data == {
+        "family": "stepup",
+        "cases": [{"id": "A", "steps": [{"request": "login", "json": {"email": "x", "n": 3}}]}, {"id": "B"}],
+    }
     assert doc.location(("cases", 0, "steps", 0, "request")) == Location("s.yaml", 5, 18)
     assert doc.location(("cases", 0, "steps", 0, "json", "n")) == Location("s.yaml", 6, 29)
     assert doc.location(("cases", 1)) == Location("s.yaml", 7, 5)
@@ -48,16 +50,19 @@ def test_anchors_and_aliases() -> None:
     assert doc.data == {"a": {"b": 1}, "c": {"b": 1}}
 
 
-@pytest.mark.parametrize("text,where,words", [
-    ("a: [1, 2\n", "y.yaml:2:1", "YAML syntax error"),
-    ("a: {b: ${x}}\n", "y.yaml:1:9", "write a ${...} reference in quotes"),
-    ("a: 1\nb: 2\na: 3\n", "y.yaml:3:1", "duplicate key 'a'"),
-    ("? [a]\n: 1\n", "y.yaml:1:3", "a mapping key must be a plain value"),
-    ("a: !custom x\n", "y.yaml:1:4", "could not determine a constructor"),
-    ("", "y.yaml:1:1", "the file is empty"),
-    ("# nothing\n", "y.yaml:1:1", "the file is empty"),
-    ("a: 1\n---\nb: 2\n", "y.yaml", "YAML"),
-])
+@pytest.mark.parametrize(
+    "text,where,words",
+    [
+        ("a: [1, 2\n", "y.yaml:2:1", "YAML syntax error"),
+        ("a: {b: ${x}}\n", "y.yaml:1:9", "write a ${...} reference in quotes"),
+        ("a: 1\nb: 2\na: 3\n", "y.yaml:3:1", "duplicate key 'a'"),
+        ("? [a]\n: 1\n", "y.yaml:1:3", "a mapping key must be a plain value"),
+        ("a: !custom x\n", "y.yaml:1:4", "could not determine a constructor"),
+        ("", "y.yaml:1:1", "the file is empty"),
+        ("# nothing\n", "y.yaml:1:1", "the file is empty"),
+        ("a: 1\n---\nb: 2\n", "y.yaml", "YAML"),
+    ],
+)
 def test_errors_name_file_line_column(text: str, where: str, words: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_document(text, Path("y.yaml"))
@@ -70,8 +75,11 @@ def test_load_document_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.chdir(tmp_path)
     (tmp_path / "latin.yaml").write_bytes("a: caf\xe9\n".encode("latin-1"))
     (tmp_path / "dir.yaml").mkdir()
-    for name, words in (("missing.yaml", "file not found"), ("latin.yaml", "UnicodeDecodeError"),
-                        ("dir.yaml", "cannot read file")):
+    for name, words in (
+        ("missing.yaml", "file not found"),
+        ("latin.yaml", "UnicodeDecodeError"),
+        ("dir.yaml", "cannot read file"),
+    ):
         with pytest.raises(ConfigError) as info:
             load_document(tmp_path / name)
         assert str(info.value).startswith(f"{name}: ") and words in str(info.value)
