@@ -1,7 +1,8 @@
 """The code stays lint- and type-clean: `ruff check` and `mypy` run as part of the tests.
 
-`ruff format --check` keeps one layout. All read their settings from pyproject.toml ([tool.ruff], [tool.mypy]) and come with the
-`dev` extra (`pip install -e .[dev]`). Without it the tests skip and say so.
+`ruff format --check` keeps one layout. All read their settings from pyproject.toml
+([tool.ruff], [tool.mypy]) and come with the `dev` extra (`pip install -e .[dev]`).
+Without it the tests skip and say so.
 """
 
 from __future__ import annotations
