@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import httpx
 from harness import jsonpointer, openapi
 from harness.errors import Location, NonCompliance, NotTestable, TargetFault
 from harness.facts import FamilyFacts, family_facts, resolve_psu
-from harness.model import Case, Flow, Step, Suite
+from harness.model import Case, FlowCall, NewPsu, Request, Suite, walk
 from harness.target import Target
 from harness.verdicts import EXIT_BROKEN, EXIT_OK, EXIT_USAGE
 
@@ -81,14 +81,6 @@ class Report:
 # -- what the selected suites need ----------------------------------------------------------
 
 
-def _walk(steps: Iterable[Step], flows: dict[str, Flow], seen: set[str]) -> Iterator[Step]:
-    for step in steps:
-        yield step
-        if step.kind == "flow" and step.data.get("flow") in flows and step.data["flow"] not in seen:
-            yield from _walk(flows[step.data["flow"]].steps, flows, seen | {step.data["flow"]})
-        yield from _walk(step.steps, flows, seen)
-
-
 def needs_of(suites: list[Suite], target: Target, cases: set[str] | None = None) -> dict[str, dict[str, Any]]:
     """Per family: the operationIds the selected cases send, the facts they read (with a case
     that reads each) and whether any creates a PSU."""
@@ -103,10 +95,10 @@ def needs_of(suites: list[Suite], target: Target, cases: set[str] | None = None)
                 continue
             for fact in sorted(case.facts):
                 need["facts"].setdefault(fact, case.id)
-            for step in _walk(case.steps, flows, set()):
-                if step.kind == "request" and "request" in step.data:
-                    need["operations"].setdefault(step.data["request"], case.id)
-                need["psu"] |= step.kind == "sandbox"
+            for step in walk(case.steps, flows):
+                if isinstance(step, Request) and step.operation is not None:
+                    need["operations"].setdefault(step.operation, case.id)
+                need["psu"] |= isinstance(step, NewPsu)
     return out
 
 
@@ -339,8 +331,8 @@ def _flows(ctx: Any, target: Target, family: str, suite: Suite, report: Report) 
         chosen = target.families[family].flows.get(name, flow)
         here = Location(f"doctor:{family}:{name}")
         steps = (
-            Step(kind="sandbox", data={"sandbox": "new_psu"}, location=here),
-            Step(kind="flow", data={"flow": name, "with": dict(flow.probe)}, location=chosen.location, role="check"),
+            NewPsu(location=here),
+            FlowCall(flow=name, args=dict(flow.probe), location=chosen.location, role="check"),
         )
         case = Case(
             id=f"doctor-{family}-{name}",

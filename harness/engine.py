@@ -10,15 +10,13 @@ redactor before anything about that response is written.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import json
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -31,7 +29,22 @@ from harness.durations import format_duration, parse_duration
 from harness.errors import NonCompliance, NotTestable, PreconditionNotMet, TargetFault
 from harness.evidence import Exchange, attach
 from harness.facts import Unresolved, family_facts, resolve_psu
-from harness.model import SETUP, Case, Expectation, Flow, Step, Suite
+from harness.model import (
+    CHECK,
+    SETUP,
+    Advance,
+    Case,
+    Expectation,
+    Flow,
+    FlowCall,
+    NewPsu,
+    Poll,
+    ReadOtp,
+    Repeat,
+    Request,
+    Step,
+    Suite,
+)
 from harness.redaction import Redactor
 from harness.regime import Regime
 from harness.target import Target
@@ -118,9 +131,30 @@ class CaseRun:
             self.state.step = step
             role = step.role_of(inherited)
             self.state.role = role
-            marked = role == SETUP and step.kind in ("request", "flow", "repeat", "poll")  # the rest is always setup
+            # a step that may check, run as a precondition, says so (the other kinds are always setup)
+            marked = role == SETUP and (step.default_role == CHECK or isinstance(step, FlowCall))
             with self._allure_step(self._title(step, scope) + (" (precondition)" if marked else "")):
-                getattr(self, f"_do_{step.kind}")(step, scope, step.passes_on(inherited))
+                self._run_step(step, scope, step.passes_on(inherited))
+
+    def _run_step(self, step: Step, scope: dict[str, Any], passes_on: str | None) -> None:
+        """Each step kind's one function (`harness.model` has its class)."""
+        match step:
+            case Request():
+                self._request(step, scope)
+            case Advance():
+                self._advance(step, scope)
+            case FlowCall():
+                self._flow_call(step, scope, passes_on)
+            case NewPsu():
+                self._new_psu(step, scope)
+            case ReadOtp():
+                self._read_otp(step, scope)
+            case Repeat():
+                self._repeat(step, scope, passes_on)
+            case Poll():
+                self._poll(step, scope, passes_on)
+            case _:  # pragma: no cover - the loader builds only the kinds above
+                raise TypeError(f"no engine function for step kind {type(step).__name__}")
 
     def _not_compliant(self, finding: str, step: Step, observed: Observed | None = None) -> Exception:
         """A check that did not hold is a finding; in a precondition it means the case never
@@ -135,23 +169,16 @@ class CaseRun:
 
     def _title(self, step: Step, scope: dict[str, Any]) -> str:
         """The step's label; a clock move says by how much, references resolved."""
-        if step.kind == "advance" and self.ctx.evidence and not step.data.get("title"):
+        if isinstance(step, Advance) and self.ctx.evidence and not step.title:
             try:
                 seconds = self._advance_seconds(step, scope)
             except (TargetFault, ValueError):
                 return step.label
-            written = step.data["advance"]
-            if isinstance(written, list):
-                written = "".join(
-                    (f" - {str(w)[1:]}" if str(w).startswith("-") else f" + {w}") if i else str(w)
-                    for i, w in enumerate(written)
-                )
-            written = str(written)
-            return f"advance the clock by {format_duration(seconds)} ({written})"
+            return f"advance the clock by {format_duration(seconds)} ({step.written()})"
         return step.label
 
-    def _advance_seconds(self, step: Step, scope: dict[str, Any]) -> int:
-        raw = self._resolve(step.data["advance"], scope, step)
+    def _advance_seconds(self, step: Advance, scope: dict[str, Any]) -> int:
+        raw = self._resolve(step.by, scope, step)
         return sum(parse_duration(item) for item in (raw if isinstance(raw, list) else [raw]))
 
     @contextlib.contextmanager
@@ -186,33 +213,32 @@ class CaseRun:
         return ""
 
     # -- request ------------------------------------------------------------------------
-    def _do_request(self, step: Step, scope: dict[str, Any], _: str | None = None) -> None:
-        data = step.data
+    def _request(self, step: Request, scope: dict[str, Any]) -> None:
         target = self.ctx.target
         wiring = self.wiring
-        path_params = self._resolve(data.get("path") or {}, scope, step)
-        if "request" in data:
-            method, url = target.url_for(self.suite.family, data["request"], path_params)
+        path_params = self._resolve(dict(step.path), scope, step)
+        if step.operation is not None:
+            method, url = target.url_for(self.suite.family, step.operation, path_params)
         else:
-            method = str(data["method"]).upper()
-            url = str(self._resolve(data["url"], scope, step))
+            method = step.method.upper()
+            url = str(self._resolve(step.url, scope, step))
             for name, value in path_params.items():
                 url = url.replace("{" + name + "}", str(value))
             if not url.startswith(("http://", "https://")):
                 url = target.family_path(self.suite.family, url)
         headers = dict(target.headers)
-        for name, value in (self._resolve(data.get("headers") or {}, scope, step)).items():
+        for name, value in (self._resolve(dict(step.headers), scope, step)).items():
             headers[wiring.header_names.get(name, name)] = str(value)
-        if "bearer" in data:
-            headers["Authorization"] = f"Bearer {self._resolve(data['bearer'], scope, step)}"
-        query = self._resolve(data.get("query"), scope, step)
-        form = self._resolve(data.get("form"), scope, step)
-        body = self._resolve(data["json"], scope, step) if "json" in data else None
-        carrier = target.params_carrier(self.suite.family, data["request"]) if "request" in data else None
+        if step.bearer is not None:
+            headers["Authorization"] = f"Bearer {self._resolve(step.bearer, scope, step)}"
+        query = self._resolve(step.query, scope, step)
+        form = self._resolve(step.form, scope, step)
+        body = self._resolve(step.json, scope, step) if step.has_json else None
+        carrier = target.params_carrier(self.suite.family, step.operation) if step.operation is not None else None
         if carrier is not None:  # this bank takes the operation's parameters elsewhere
-            query, form, body, has_json = _carry(carrier, query, form, body, "json" in data)
+            query, form, body, has_json = _carry(carrier, query, form, body, step.has_json)
         else:
-            has_json = "json" in data
+            has_json = step.has_json
         # What a case sends is not harvested by value: its secrets are either the target's
         # ${env:...} values or values an earlier answer minted, both registered already;
         # a suite's literals (a deliberately wrong OTP) are no secrets. Evidence masks
@@ -226,13 +252,13 @@ class CaseRun:
             data=_form(form) if form is not None else None,
             json_body=body,
             has_json=has_json,
-            follow=bool(data.get("follow_redirects", False)),
+            follow=step.follow_redirects,
         )
         if step.expect is not None:
             self._expect(step, step.expect, observed, scope)
         self._capture(step, observed, scope)
-        if "as" in data:
-            self.state.responses[data["as"]] = observed
+        if step.save_as is not None:
+            self.state.responses[step.save_as] = observed
 
     def _send(
         self,
@@ -406,14 +432,14 @@ class CaseRun:
         return text if len(text) <= BODY_SHOWN else text[:BODY_SHOWN] + f"... ({len(text)} characters)"
 
     # -- captures -------------------------------------------------------------------------
-    def _capture(self, step: Step, observed: Observed, scope: dict[str, Any]) -> None:
-        for name, source in (step.data.get("capture") or {}).items():
-            value = self._capture_one(source, observed)
+    def _capture(self, step: Request, observed: Observed, scope: dict[str, Any]) -> None:
+        for name, capture in step.capture.items():
+            value = capture.read(observed, self.wiring)
             if (
                 value is jsonpointer.MISSING
                 and observed.body is jsonpointer.MISSING
                 and observed.text.strip()
-                and _reads_body(source)
+                and capture.reads_body
             ):  # an answer that does not parse is garbage, not an absent value
                 raise TargetFault(
                     self._where(step) + f"\n  the answer is not JSON, so {name!r} cannot be captured"
@@ -421,71 +447,13 @@ class CaseRun:
                     f"\n  came back: {observed.status}\n  body: {self._body_text(observed)}"
                 )
             if value is jsonpointer.MISSING:
-                raise self._not_compliant(
-                    self._finding(
-                        step,
-                        observed,
-                        [
-                            Mismatch(
-                                "capture",
-                                _describe_source(source),
-                                f"a value (captured as {name!r})",
-                                "nothing (absent)",
-                            )
-                        ],
-                    ),
-                    step,
-                    observed,
-                )
+                missing = Mismatch("capture", capture.describe(), f"a value (captured as {name!r})", "nothing (absent)")
+                raise self._not_compliant(self._finding(step, observed, [missing]), step, observed)
             self.ctx.redactor.harvest({name: value})
             scope[name] = value
 
-    def _capture_one(self, source: Any, observed: Observed) -> Any:
-        target = self.wiring
-        if isinstance(source, str):
-            return jsonpointer.resolve(observed.body, target.pointer(source))
-        if "json" in source:
-            return jsonpointer.resolve(observed.body, target.pointer(source["json"]))
-        if "header" in source:
-            value = observed.headers.get(source["header"])
-            return jsonpointer.MISSING if value is None else value
-        if "location_query" in source:
-            location = observed.headers.get("location")
-            if not location:
-                return jsonpointer.MISSING
-            param = target.url_params.get(source["location_query"], source["location_query"])
-            values = parse_qs(urlsplit(location).query, keep_blank_values=True).get(param)
-            return values[-1] if values else jsonpointer.MISSING
-        if "url_query" in source:  # a query parameter of a URL found in the body
-            spec = source["url_query"]
-            url = jsonpointer.resolve(observed.body, target.pointer(spec["json"]))
-            if not isinstance(url, str):
-                return jsonpointer.MISSING
-            param = target.url_params.get(spec["param"], spec["param"])
-            values = parse_qs(urlsplit(url).query, keep_blank_values=True).get(param)
-            return values[-1] if values else jsonpointer.MISSING
-        if "date" in source:  # the UTC calendar date of a date or timestamp in the body, shifted
-            return _shifted_date(
-                jsonpointer.resolve(observed.body, target.pointer(source["date"])),
-                parse_duration(source.get("shift", 0)),
-            )
-        if "jwt" in source:
-            token = jsonpointer.resolve(observed.body, target.pointer(source["jwt"]))
-            claims = _jwt_claims(token)
-            if claims is None:
-                return jsonpointer.MISSING
-            if "minus" in source:  # a span between two numeric claims: {claim: exp, minus: iat}
-                a, b = claims.get(source.get("claim")), claims.get(source["minus"])
-                if _is_number(a) and _is_number(b):
-                    return a - b
-                return jsonpointer.MISSING
-            return claims.get(source["claim"], jsonpointer.MISSING) if "claim" in source else claims
-        if source.get("status"):
-            return observed.status
-        return jsonpointer.MISSING
-
     # -- other steps ----------------------------------------------------------------------
-    def _do_advance(self, step: Step, scope: dict[str, Any], _: str | None = None) -> None:
+    def _advance(self, step: Advance, scope: dict[str, Any]) -> None:
         seconds = self._advance_seconds(step, scope)
         if self.ctx.evidence:
             import allure
@@ -502,19 +470,19 @@ class CaseRun:
         flow = self.suite.flows[name]
         return self.wiring.flows.get(name, flow) if flow.library else flow
 
-    def _do_flow(self, step: Step, scope: dict[str, Any], role: str | None = None) -> None:
-        flow = self.flow(step.data["flow"])
+    def _flow_call(self, step: FlowCall, scope: dict[str, Any], role: str | None) -> None:
+        flow = self.flow(step.flow)
         inner = self._base_scope()
-        inner["args"] = self._resolve(step.data.get("with") or {}, scope, step)
+        inner["args"] = self._resolve(dict(step.args), scope, step)
         self._steps(flow.steps, inner, role)
         exports = {name: inner[name] for name in flow.exports if name in inner}
-        if "as" in step.data:
-            scope[step.data["as"]] = exports
+        if step.save_as is not None:
+            scope[step.save_as] = exports
         else:
             scope.update(exports)
 
-    def _do_sandbox(self, step: Step, scope: dict[str, Any], _: str | None = None) -> None:
-        name = step.data.get("as", "psu")
+    def _new_psu(self, step: NewPsu, scope: dict[str, Any]) -> None:
+        name = step.save_as
         facts = family_facts(self.suite.family)
         if self.wiring.test_psus and self.ctx.target.sandbox_for(self.suite.family) is None:
             self._take_test_user(step, scope, name)
@@ -577,7 +545,7 @@ class CaseRun:
         if target.sandbox_for(self.suite.family) is None:
             raise NotTestable(f"the case needs the sandbox control plane, and target {target.name!r} has none")
         method, url = target.url_for(self.suite.family, op_id, path_params)
-        here = step or Step(kind="request", data={"request": op_id}, location=self.case.location)
+        here = step or Request(operation=op_id, location=self.case.location)
         return self._send(
             here,
             method,
@@ -591,9 +559,8 @@ class CaseRun:
             secrets_of=secrets_of,
         )
 
-    def _do_otp(self, step: Step, scope: dict[str, Any], _: str | None = None) -> None:
-        spec = self._resolve(step.data["otp"], scope, step)
-        to, channel = str(spec["to"]), spec.get("channel")
+    def _read_otp(self, step: ReadOtp, scope: dict[str, Any]) -> None:
+        to, channel = str(self._resolve(step.to, scope, step)), step.channel
         source = self.ctx.target.otp
         sent: list[str] = []
         if isinstance(source, dict):
@@ -629,10 +596,7 @@ class CaseRun:
         else:
             raise NotTestable(f"target {self.ctx.target.name!r} declares no OTP source")
         self.ctx.redactor.register(code)
-        if spec.get("wrong"):
-            scope[step.data.get("as", "otp")] = wrong_code(code, sent)
-            return
-        scope[step.data.get("as", "otp")] = code
+        scope[step.save_as] = wrong_code(code, sent) if step.wrong else code
 
     def _prompt_otp(self, to: str) -> str:
         if not sys.stdin or not sys.stdin.isatty():
@@ -641,9 +605,8 @@ class CaseRun:
 
         return str(click.prompt(f"OTP sent to {to}", hide_input=True))
 
-    def _do_repeat(self, step: Step, scope: dict[str, Any], role: str | None = None) -> None:
-        body = step.data["repeat"]
-        times = self._resolve(body["times"], scope, step)
+    def _repeat(self, step: Repeat, scope: dict[str, Any], role: str | None) -> None:
+        times = self._resolve(step.times, scope, step)
         if isinstance(times, list) and all(isinstance(t, int) and not isinstance(t, bool) for t in times):
             times = sum(times)  # summed like advance: [${regime.max_failed_attempts}, -1]
         if isinstance(times, bool) or not isinstance(times, int) or times < 0:
@@ -653,14 +616,13 @@ class CaseRun:
         if times > MAX_REPEAT:
             raise TargetFault(f"repeat times {times} is more than {MAX_REPEAT} at {step.location}")
         for index in range(times):
-            if "index" in body:
-                scope[body["index"]] = index
+            if step.index is not None:
+                scope[step.index] = index
             self._steps(step.steps, scope, role)
 
-    def _do_poll(self, step: Step, scope: dict[str, Any], role: str | None = None) -> None:
-        body = step.data["poll"]
-        attempts = int(body.get("attempts", 10))
-        interval = parse_duration(self._resolve(body.get("interval", "1s"), scope, step))
+    def _poll(self, step: Poll, scope: dict[str, Any], role: str | None) -> None:
+        attempts = step.attempts
+        interval = parse_duration(self._resolve(step.interval, scope, step))
         seen: list[str] = []
         for attempt in range(1, attempts + 1):
             self._steps(step.steps, scope, role)
@@ -687,7 +649,6 @@ class CaseRun:
                     step,
                     last,
                 )
-            assert step.until is not None, "a poll step has an until (the loader and the suite schema require it)"
             if not self._mismatches(step, step.until, last, scope):
                 return
             if attempt < attempts:
@@ -761,48 +722,6 @@ def _scalar(value: Any) -> str:
     if isinstance(value, list):
         return " ".join(map(str, value))
     return "" if value is None else str(value)
-
-
-def _is_number(value: object) -> TypeGuard[int | float]:
-    """A JSON number (a bool is no number here)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _reads_body(source: Any) -> bool:
-    """Whether a capture takes its value from the JSON body (not a header or the status)."""
-    return isinstance(source, str) or not ({"json", "url_query", "jwt", "date"}.isdisjoint(source))
-
-
-def _describe_source(source: Any) -> str:
-    if isinstance(source, str):
-        return source or "/"
-    return ", ".join(f"{k} {_describe_source(v) if isinstance(v, dict) else v}" for k, v in source.items())
-
-
-def _shifted_date(value: Any, seconds: int) -> Any:
-    """`YYYY-MM-DD` (UTC) of an RFC 3339 timestamp or a date, moved by `seconds`; MISSING if unparseable."""
-    from datetime import UTC, datetime, timedelta
-
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        return jsonpointer.MISSING
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return (moment + timedelta(seconds=seconds)).date().isoformat()
-
-
-def _jwt_claims(token: Any) -> dict[str, Any] | None:
-    if not isinstance(token, str) or token.count(".") != 2:
-        return None
-    payload = token.split(".")[1]
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (binascii.Error, ValueError):
-        return None
-    return claims if isinstance(claims, dict) else None
 
 
 def _carry(carrier: str, query: Any, form: Any, body: Any, has_json: bool) -> tuple[Any, Any, Any, bool]:

@@ -16,12 +16,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import openapi
+from harness import captures, openapi
+from harness.captures import Capture
 from harness.catalogue import catalogue
 from harness.durations import DurationError, parse_duration
 from harness.errors import ConfigError, ConfigErrors, Location
 from harness.facts import family_facts
-from harness.model import CHECK, STEP_KINDS, Case, Expectation, Flow, Step, Suite
+from harness.model import (
+    CHECK,
+    STEP_KINDS,
+    Advance,
+    Case,
+    Expectation,
+    Flow,
+    FlowCall,
+    NewPsu,
+    Poll,
+    ReadOtp,
+    Repeat,
+    Request,
+    Step,
+    Suite,
+    kind_of,
+    walk,
+)
 from harness.regime import load_regime
 from harness.schemas import validate, validate_part
 from harness.values import parse_reference, references, templated_strings
@@ -32,7 +50,6 @@ MAX_REPEAT = 1000
 """The most times a `repeat` runs (also when its count comes from a reference)."""
 MAX_POLL = 100
 """The most attempts of a `poll`."""
-_KIND_KEYS = ("request", "method", "advance", "flow", "sandbox", "otp", "repeat", "poll")
 _REQUEST_ONLY = ("path", "query", "form", "json", "headers", "bearer", "follow_redirects", "url", "capture")
 _VALUE_FIELDS = ("path", "query", "form", "json", "headers", "bearer", "url", "with", "otp")
 
@@ -432,103 +449,120 @@ def _has_check(steps: tuple[Step, ...], inherited: str | None, flows: dict[str, 
     """Whether running these steps checks anything (an expectation in role check)."""
     for step in steps:
         role = step.role_of(inherited)
-        checks = step.kind in ("poll", "otp") or (
-            step.kind == "request" and (step.expect is not None or bool(step.data.get("capture")))
+        checks = isinstance(step, (Poll, ReadOtp)) or (
+            isinstance(step, Request) and (step.expect is not None or bool(step.capture))
         )
         if role == CHECK and checks:
             return True
-        inner = flows[step.data["flow"]].steps if step.kind == "flow" and step.data.get("flow") in flows else step.steps
+        inner = flows[step.flow].steps if isinstance(step, FlowCall) and step.flow in flows else step.body
         if _has_check(inner, step.passes_on(inherited), flows):
             return True
     return False
 
 
-def _build_steps(ctx: _Context, raws: list, key_path: tuple[Any, ...], args: set[str] | None) -> tuple[Step, ...]:
-    return tuple(_build_step(ctx, raw, key_path + (i,), args) for i, raw in enumerate(raws))
+def _build_steps(ctx: _Context, raws: list[Any], key_path: tuple[Any, ...], args: set[str] | None) -> tuple[Step, ...]:
+    built = (_build_step(ctx, raw, key_path + (i,), args) for i, raw in enumerate(raws))
+    return tuple(step for step in built if step is not None)
 
 
-def _build_step(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[str] | None) -> Step:
-    kinds = [k for k in _KIND_KEYS if k in raw]
-    if "request" in kinds and "method" in kinds:
-        kinds.remove("method")
+def _build_step(ctx: _Context, raw: dict[str, Any], key_path: tuple[Any, ...], args: set[str] | None) -> Step | None:
+    """The typed step a written one means (None, with the errors recorded, if it means none)."""
+    kinds = kind_of(raw)
     location = ctx.doc.location(key_path)
     if len(kinds) != 1:
-        found = ", ".join(kinds) if kinds else "none"
-        ctx.error(f"a step needs exactly one of {', '.join(STEP_KINDS)} (or method with url); found: {found}", key_path)
-        return Step(kind="invalid", data=raw, location=location)
-    kind = "request" if kinds[0] in ("request", "method") else kinds[0]
-    role = raw.get("role")
-    if kind != "request":
+        found = ", ".join(k.key for k in kinds) if kinds else "none"
+        ctx.error(
+            f"a step needs exactly one of {', '.join(k.key for k in STEP_KINDS)} (or method with url); found: {found}",
+            key_path,
+        )
+        return None
+    kind = kinds[0]
+    if kind is not Request:
         stray = [k for k in _REQUEST_ONLY if k in raw]
         if stray:
             ctx.error(
-                f"{', '.join(stray)} only belong to a request step; this is a {kind} step", key_path + (stray[0],)
+                f"{', '.join(stray)} only belong to a request step; this is a {kind.key} step", key_path + (stray[0],)
             )
     _check_references(ctx, raw, key_path, args)
-    if kind == "request":
-        step = _build_request(ctx, raw, key_path, location, args)
-    elif kind == "advance":
+    common: dict[str, Any] = {"location": location, "title": raw.get("title", ""), "role": raw.get("role")}
+    if kind is Request:
+        return _build_request(ctx, raw, key_path, common, args)
+    if kind is FlowCall:
+        return _build_flow_call(ctx, raw, key_path, common)
+    if kind is Advance:
         _check_advance(ctx, raw["advance"], key_path + ("advance",))
         ctx.moves_time = True
         ctx.needs.add("clock")
-        step = Step(kind="advance", data=raw, location=location)
-    elif kind == "flow":
-        step = _build_flow_call(ctx, raw, key_path, location)
-    elif kind == "sandbox":
+        return Advance(by=raw["advance"], **common)
+    if kind is NewPsu:
+        name = raw.get("as", "psu")
         ctx.needs.add("new_psu")
-        ctx.defined.add(raw.get("as", "psu"))
-        ctx.psu_vars.add(raw.get("as", "psu"))
-        step = Step(kind="sandbox", data=raw, location=location)
-    elif kind == "otp":
+        ctx.defined.add(name)
+        ctx.psu_vars.add(name)
+        return NewPsu(save_as=name, **common)
+    if kind is ReadOtp:
         ctx.needs.add("otp")
         ctx.defined.add(raw.get("as", "otp"))
-        step = Step(kind="otp", data=raw, location=location)
-    elif kind == "repeat":
-        body = raw["repeat"]
-        if isinstance(body["times"], int) and not isinstance(body["times"], bool) and body["times"] > MAX_REPEAT:
+        otp = raw["otp"]
+        return ReadOtp(
+            to=otp["to"],
+            channel=otp.get("channel"),
+            wrong=bool(otp.get("wrong")),
+            save_as=raw.get("as", "otp"),
+            **common,
+        )
+    if kind is Repeat:
+        return _build_repeat(ctx, raw["repeat"], key_path + ("repeat",), common, args)
+    return _build_poll(ctx, raw["poll"], key_path + ("poll",), common, args)
+
+
+def _build_repeat(
+    ctx: _Context, body: dict[str, Any], key_path: tuple[Any, ...], common: dict[str, Any], args: set[str] | None
+) -> Repeat:
+    times = body["times"]
+    if isinstance(times, int) and not isinstance(times, bool) and times > MAX_REPEAT:
+        ctx.error(
+            f"repeat times {times} is more than {MAX_REPEAT}; expected at most {MAX_REPEAT} "
+            "(each repetition writes evidence)",
+            key_path + ("times",),
+        )
+    for item in times if isinstance(times, list) else [times]:
+        if (
+            isinstance(item, bool)
+            or not isinstance(item, (int, str))
+            or isinstance(item, str)
+            and parse_reference(item) is None
+        ):
             ctx.error(
-                f"repeat times {body['times']} is more than {MAX_REPEAT}; expected at most {MAX_REPEAT} "
-                "(each repetition writes evidence)",
-                key_path + ("repeat", "times"),
+                f"repeat times {times!r} must be a whole number, a ${{...}} reference, or a list of them summed",
+                key_path + ("times",),
             )
-        for item in body["times"] if isinstance(body["times"], list) else [body["times"]]:
-            if (
-                isinstance(item, bool)
-                or not isinstance(item, (int, str))
-                or isinstance(item, str)
-                and parse_reference(item) is None
-            ):
-                ctx.error(
-                    f"repeat times {body['times']!r} must be a whole number, a ${{...}} reference, or a "
-                    "list of them summed",
-                    key_path + ("repeat", "times"),
-                )
-                break
-        if "index" in body:
-            ctx.defined.add(body["index"])
-        steps = _build_steps(ctx, body["steps"], key_path + ("repeat", "steps"), args)
-        step = Step(kind="repeat", data=raw, location=location, steps=steps)
-    else:
-        body = raw["poll"]
-        if int(body.get("attempts", 10)) > MAX_POLL:
-            ctx.error(
-                f"poll attempts {body['attempts']} is more than {MAX_POLL}; expected at most {MAX_POLL}",
-                key_path + ("poll", "attempts"),
-            )
-        if "interval" in body:
-            _check_advance(ctx, body["interval"], key_path + ("poll", "interval"))
-        steps = _build_steps(ctx, body["steps"], key_path + ("poll", "steps"), args)
-        until = _build_expect(ctx, body["until"], key_path + ("poll", "until"), args)
-        halt = _build_expect(ctx, body["halt"], key_path + ("poll", "halt"), args) if "halt" in body else None
-        step = Step(kind="poll", data=raw, location=location, steps=steps, until=until, halt=halt)
-    if role is not None:
-        from dataclasses import replace
-
-        step = replace(step, role=role)
-    return step
+            break
+    if "index" in body:
+        ctx.defined.add(body["index"])
+    steps = _build_steps(ctx, body["steps"], key_path + ("steps",), args)
+    return Repeat(times=times, index=body.get("index"), steps=steps, **common)
 
 
-def _build_request(ctx: _Context, raw: dict, key_path: tuple[Any, ...], location: Any, args: set[str] | None) -> Step:
+def _build_poll(
+    ctx: _Context, body: dict[str, Any], key_path: tuple[Any, ...], common: dict[str, Any], args: set[str] | None
+) -> Poll:
+    attempts = int(body.get("attempts", 10))
+    if attempts > MAX_POLL:
+        ctx.error(
+            f"poll attempts {attempts} is more than {MAX_POLL}; expected at most {MAX_POLL}", key_path + ("attempts",)
+        )
+    if "interval" in body:
+        _check_advance(ctx, body["interval"], key_path + ("interval",))
+    steps = _build_steps(ctx, body["steps"], key_path + ("steps",), args)
+    until = _build_expect(ctx, body["until"], key_path + ("until",), args)
+    halt = _build_expect(ctx, body["halt"], key_path + ("halt",), args) if "halt" in body else None
+    return Poll(steps=steps, until=until, halt=halt, attempts=attempts, interval=body.get("interval", "1s"), **common)
+
+
+def _build_request(
+    ctx: _Context, raw: dict[str, Any], key_path: tuple[Any, ...], common: dict[str, Any], args: set[str] | None
+) -> Request:
     if "request" in raw:
         op = ctx.operations.get(raw["request"])
         if op is None:
@@ -543,24 +577,47 @@ def _build_request(ctx: _Context, raw: dict, key_path: tuple[Any, ...], location
     elif "url" not in raw:
         ctx.error("a request by method needs a url (a path relative to the family base, or an absolute URL)", key_path)
     expect = _build_expect(ctx, raw["expect"], key_path + ("expect",), args) if "expect" in raw else None
-    for name in raw.get("capture") or {}:
+    capture: dict[str, Capture] = {}
+    for name, written in (raw.get("capture") or {}).items():
+        built = captures.build(written)
+        if isinstance(built, str):
+            ctx.error(f"capture {name!r}: {built}", key_path + ("capture", name))
+        else:
+            capture[name] = built
         ctx.defined.add(name)
     if "as" in raw:
         ctx.defined.add(raw["as"])
-    return Step(kind="request", data=raw, location=location, expect=expect)
+    return Request(
+        operation=raw.get("request"),
+        method=str(raw.get("method", "")),
+        url=raw.get("url"),
+        path=raw.get("path") or {},
+        query=raw.get("query"),
+        form=raw.get("form"),
+        json=raw.get("json"),
+        has_json="json" in raw,
+        headers=raw.get("headers") or {},
+        bearer=raw.get("bearer"),
+        follow_redirects=bool(raw.get("follow_redirects", False)),
+        expect=expect,
+        capture=capture,
+        save_as=raw.get("as"),
+        **common,
+    )
 
 
-def _build_flow_call(ctx: _Context, raw: dict, key_path: tuple[Any, ...], location: Any) -> Step:
-    flow = ctx.flows.get(raw["flow"])
+def _build_flow_call(ctx: _Context, raw: dict[str, Any], key_path: tuple[Any, ...], common: dict[str, Any]) -> FlowCall:
+    call = FlowCall(flow=raw["flow"], args=raw.get("with") or {}, save_as=raw.get("as"), **common)
+    flow = ctx.flows.get(call.flow)
     if flow is None:
         known = ", ".join(ctx.flows) or "none defined"
         ctx.error(
-            f"unknown flow {raw['flow']!r}; expected one of: {known} (flows are defined before use, "
+            f"unknown flow {call.flow!r}; expected one of: {known} (flows are defined before use, "
             "under the suite's flows key)",
             key_path + ("flow",),
         )
-        return Step(kind="flow", data=raw, location=location)
-    given = set((raw.get("with") or {}).keys())
+        return call
+    given = set(call.args)
     missing, extra = set(flow.args) - given, given - set(flow.args)
     if missing:
         ctx.error(
@@ -574,7 +631,7 @@ def _build_flow_call(ctx: _Context, raw: dict, key_path: tuple[Any, ...], locati
             f"expected only: {', '.join(flow.args) or 'none'}",
             key_path + ("with",),
         )
-    for arg, value in (raw.get("with") or {}).items():
+    for arg, value in call.args.items():
         ref = parse_reference(value) if isinstance(value, str) else None
         if flow.arg_types.get(arg) == "psu" and (ref is None or not _is_psu_ref(ctx, ref)):
             ctx.error(
@@ -582,17 +639,17 @@ def _build_flow_call(ctx: _Context, raw: dict, key_path: tuple[Any, ...], locati
                 f'"${{psu}}" (made by sandbox: new_psu)',
                 key_path + ("with", arg),
             )
-    if any(s.kind == "advance" or _moves(s, ctx.flows) for s in flow.steps):
+    if any(isinstance(s, Advance) for s in walk(flow.steps, ctx.flows)):
         ctx.moves_time = True
         ctx.needs.add("clock")
     ctx.needs |= _flow_needs(flow, ctx.flows)
     ctx.facts |= flow.facts
-    if "as" in raw:
-        ctx.defined.add(raw["as"])
+    if call.save_as is not None:
+        ctx.defined.add(call.save_as)
     else:
         ctx.defined |= flow.exports
         ctx.psu_vars |= flow.psu_exports
-    return Step(kind="flow", data=raw, location=location)
+    return call
 
 
 def _is_psu_ref(ctx: _Context, ref: str) -> bool:
@@ -602,30 +659,17 @@ def _is_psu_ref(ctx: _Context, ref: str) -> bool:
     )
 
 
-def _moves(step: Step, flows: dict[str, Flow] | None = None) -> bool:
-    if step.kind == "flow" and flows and step.data.get("flow") in flows:  # a flow calling a flow
-        return any(_moves(s, flows) for s in flows[step.data["flow"]].steps)
-    return step.kind == "advance" or any(_moves(s, flows) for s in step.steps)
-
-
-def _flow_needs(flow: Flow, flows: dict[str, Flow] | None = None) -> set[str]:
+def _flow_needs(flow: Flow, flows: dict[str, Flow]) -> set[str]:
     needs: set[str] = set()
-
-    def walk(steps: tuple[Step, ...]) -> None:
-        for s in steps:
-            if s.kind == "sandbox":
-                needs.add("new_psu")
-            elif s.kind == "otp":
-                needs.add("otp")
-            elif s.kind == "advance":
-                needs.add("clock")
-            elif s.kind == "request" and "request" in s.data and s.data["request"] in openapi.sandbox_operation_ids():
-                needs.add("sandbox")
-            elif s.kind == "flow" and flows and s.data.get("flow") in flows:  # a flow calling a flow
-                walk(flows[s.data["flow"]].steps)
-            walk(s.steps)
-
-    walk(flow.steps)
+    for step in walk(flow.steps, flows):
+        if isinstance(step, NewPsu):
+            needs.add("new_psu")
+        elif isinstance(step, ReadOtp):
+            needs.add("otp")
+        elif isinstance(step, Advance):
+            needs.add("clock")
+        elif isinstance(step, Request) and step.operation in openapi.sandbox_operation_ids():
+            needs.add("sandbox")
     return needs
 
 

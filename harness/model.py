@@ -1,4 +1,4 @@
-"""The suite language as data: Suite, Flow, Case, Step, Expectation.
+"""The suite language as data: Suite, Flow, Case, the step kinds, Expectation.
 
 Built once per file by `harness.loader` and never mutated: running a case reads these and
 keeps its own scope, so nothing leaks between cases (or workers).
@@ -6,26 +6,15 @@ keeps its own scope, so nothing leaks between cases (or workers).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from harness.captures import Capture
 from harness.errors import Location
 
-STEP_KINDS = ("request", "advance", "flow", "sandbox", "otp", "repeat", "poll")
 SETUP, CHECK = "setup", "check"
-DEFAULT_ROLE = {
-    "request": CHECK,
-    "repeat": CHECK,
-    "poll": CHECK,
-    "flow": SETUP,
-    "sandbox": SETUP,
-    "otp": SETUP,
-    "advance": SETUP,
-}
-"""A step's role when neither it nor a flow call above it says one: requests check the
-rule, the rest gets the case to the point where a request can check it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,57 +51,197 @@ class Expectation:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
-    kind: str
-    """One of STEP_KINDS; `request` also covers `method` + `url`."""
-    data: Mapping[str, Any]
-    """The step's fields as written (values still hold ${...} references)."""
+    """The base of the step kinds: where it was written, its title and role as written.
+
+    Each kind is one class below, built by the loader (`harness.loader`) and run by one
+    function of the engine (`CaseRun._run_step` dispatches on the class)."""
+
+    key: ClassVar[str]
+    """The key that says this kind in a suite (`request:`, `advance:`, ...)."""
+    default_role: ClassVar[str] = SETUP
+    """Its role when neither it nor a flow call above it says one: requests, repeats and
+    polls check the rule; the rest gets the case to where a request can check it."""
     location: Location
-    expect: Expectation | None = None
-    steps: tuple[Step, ...] = ()
-    """The body of `repeat` and `poll`."""
-    until: Expectation | None = None
-    halt: Expectation | None = None
+    title: str = ""
     role: str | None = None
     """`setup` or `check` as written; None inherits (see `role_of`)."""
 
+    @property
+    def body(self) -> tuple[Step, ...]:
+        """The steps it runs itself (a repeat's or a poll's); a flow call's are the flow's."""
+        return ()
+
     def role_of(self, inherited: str | None) -> str:
         """The role this step runs in under a caller's role (None at case level)."""
-        return self.role or inherited or DEFAULT_ROLE.get(self.kind, CHECK)
+        return self.role or inherited or self.default_role
 
     def passes_on(self, inherited: str | None) -> str | None:
-        """The role the steps this one runs inherit: a flow's steps take the call's role;
-        a repeat or poll hands on only a role said on it (or above it)."""
-        if self.kind == "flow":
-            return self.role_of(inherited)
+        """The role the steps it runs inherit: a repeat or poll hands on only a role said on
+        it (or above it); a flow call hands on its own (see `FlowCall`)."""
         return self.role or inherited
 
     @property
     def label(self) -> str:
-        if self.data.get("title"):
-            return str(self.data["title"])
-        if self.kind == "request":
-            if "request" in self.data:
-                return f"request {self.data['request']}"
-            return f"{self.data.get('method', '').upper()} {self.data.get('url', '')}"
-        if self.kind == "advance":
-            written = self.data["advance"]
-            if isinstance(written, (list, tuple)):  # a sum, as written: `${regime.session_idle} + 1s`
-                written = "".join(
-                    (f" - {str(w)[1:]}" if str(w).startswith("-") else f" + {w}") if i else str(w)
-                    for i, w in enumerate(written)
-                )
-            return f"advance the clock by {written}"
-        if self.kind == "flow":
-            return f"flow {self.data['flow']}"
-        if self.kind == "sandbox":
-            return f"sandbox {self.data['sandbox']}"
-        if self.kind == "otp":
-            return f"read the latest OTP sent to {self.data['otp']['to']}"
-        if self.kind == "repeat":
-            return f"repeat {self.data['repeat']['times']} times"
+        return self.title or self.describe()
+
+    def describe(self) -> str:  # pragma: no cover - every kind overrides it
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Request(Step):
+    """`request: operationId` (or `method:` with `url:`): one exchange, its expectation and captures."""
+
+    key: ClassVar[str] = "request"
+    default_role: ClassVar[str] = CHECK
+    operation: str | None = None
+    """The operationId; None for a request by `method` and `url`."""
+    method: str = ""
+    url: Any = None
+    path: Mapping[str, Any] = field(default_factory=dict)
+    query: Mapping[str, Any] | None = None
+    form: Mapping[str, Any] | None = None
+    json: Any = None
+    has_json: bool = False
+    """Whether a `json:` body was written (it may be written as null)."""
+    headers: Mapping[str, Any] = field(default_factory=dict)
+    bearer: Any = None
+    follow_redirects: bool = False
+    expect: Expectation | None = None
+    capture: Mapping[str, Capture] = field(default_factory=dict)
+    save_as: str | None = None
+    """`as:`: the name later `same_as` checks find this response under."""
+
+    def describe(self) -> str:
+        if self.operation is not None:
+            return f"request {self.operation}"
+        return f"{self.method.upper()} {self.url or ''}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Advance(Step):
+    """`advance: 181d` (or a list summed, `[${regime.session_idle}, 1s]`): move the bank's clock."""
+
+    key: ClassVar[str] = "advance"
+    by: Any
+
+    def written(self) -> str:
+        """The move as written: a list reads as a sum, `${regime.session_idle} + 1s`."""
+        if not isinstance(self.by, (list, tuple)):
+            return str(self.by)
+        return "".join(
+            (f" - {str(w)[1:]}" if str(w).startswith("-") else f" + {w}") if i else str(w)
+            for i, w in enumerate(self.by)
+        )
+
+    def describe(self) -> str:
+        return f"advance the clock by {self.written()}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowCall(Step):
+    """`flow: NAME` with `with:` arguments: the flow's steps, in this call's role."""
+
+    key: ClassVar[str] = "flow"
+    flow: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    save_as: str | None = None
+    """`as:`: the exports land under this one name instead of in the caller's scope."""
+
+    def passes_on(self, inherited: str | None) -> str | None:
+        return self.role_of(inherited)
+
+    def describe(self) -> str:
+        return f"flow {self.flow}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewPsu(Step):
+    """`sandbox: new_psu`: a PSU of the case's own, its facts read from the sandbox's answer."""
+
+    key: ClassVar[str] = "sandbox"
+    save_as: str = "psu"
+
+    def describe(self) -> str:
+        return "sandbox new_psu"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadOtp(Step):
+    """`otp: {to, channel, wrong}`: the latest OTP sent to `to`, or a code sure to be wrong."""
+
+    key: ClassVar[str] = "otp"
+    to: Any
+    channel: str | None = None
+    wrong: bool = False
+    save_as: str = "otp"
+
+    def describe(self) -> str:
+        return f"read the latest OTP sent to {self.to}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Repeat(Step):
+    """`repeat: {times, index, steps}`: the body, `times` times (a number or references summed)."""
+
+    key: ClassVar[str] = "repeat"
+    default_role: ClassVar[str] = CHECK
+    times: Any
+    index: str | None = None
+    steps: tuple[Step, ...] = ()
+
+    @property
+    def body(self) -> tuple[Step, ...]:
+        return self.steps
+
+    def describe(self) -> str:
+        return f"repeat {self.times} times"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Poll(Step):
+    """`poll: {steps, until, halt, attempts, interval}`: the body until `until` holds (a finding
+    if `halt` holds first, or `attempts` run out)."""
+
+    key: ClassVar[str] = "poll"
+    default_role: ClassVar[str] = CHECK
+    steps: tuple[Step, ...] = ()
+    until: Expectation
+    halt: Expectation | None = None
+    attempts: int = 10
+    interval: Any = "1s"
+
+    @property
+    def body(self) -> tuple[Step, ...]:
+        return self.steps
+
+    def describe(self) -> str:
         return "poll"
+
+
+STEP_KINDS: tuple[type[Step], ...] = (Request, Advance, FlowCall, NewPsu, ReadOtp, Repeat, Poll)
+KIND_KEYS: tuple[str, ...] = (*(kind.key for kind in STEP_KINDS), "method")
+"""The keys that say a written step's kind: `method` (with `url`) is a request too."""
+
+
+def kind_of(written: Mapping[str, Any]) -> list[type[Step]]:
+    """The step kinds a written step names (exactly one in a valid suite)."""
+    kinds = [kind for kind in STEP_KINDS if kind.key in written]
+    if "method" in written and Request not in kinds:
+        kinds.insert(0, Request)
+    return kinds
+
+
+def walk(steps: Iterable[Step], flows: Mapping[str, Flow], seen: frozenset[str] = frozenset()) -> Iterator[Step]:
+    """Every step, depth first, into repeat and poll bodies and into the flows called (each
+    flow once per path: a flow calling itself ends)."""
+    for step in steps:
+        yield step
+        if isinstance(step, FlowCall) and step.flow in flows and step.flow not in seen:
+            yield from walk(flows[step.flow].steps, flows, seen | {step.flow})
+        yield from walk(step.body, flows, seen)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,10 @@ from typing import Any
 from harness.catalogue import Observables, catalogue
 from harness.errors import ConfigError
 from harness.facts import family_facts
-from harness.model import DEFAULT_ROLE, SETUP
+from harness.model import SETUP, kind_of
 from harness.values import parse_reference
 from harness.yamlsource import Document, load_document
 
-_KIND_KEYS = ("request", "method", "advance", "flow", "sandbox", "otp", "repeat", "poll")
 _POINTER_KEYS = ("json", "contains", "at_most", "at_least", "unique")
 
 
@@ -94,9 +93,11 @@ def _walk(
     out: list[ConfigError] = []
     for i, step in enumerate(steps):
         here = key + (i,)
-        kind = next((k for k in _KIND_KEYS if k in step), "request")
-        kind = "request" if kind == "method" else kind
-        role = step.get("role") or inherited or DEFAULT_ROLE.get(kind, "check")
+        kinds = kind_of(step)
+        if len(kinds) != 1:  # the loader reports it
+            continue
+        kind = kinds[0].key
+        role = step.get("role") or inherited or kinds[0].default_role
         passes_on = role if kind == "flow" else (step.get("role") or inherited)
         if kind == "request" and "expect" in step:
             out += _expectation(scope, step["expect"], here + ("expect",), role, allowed)

@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.catalogue import catalogue
 from harness.durations import format_duration, parse_duration
+from harness.model import Advance, Repeat, walk
 
 RTS, PSD2 = "RTS (EU) 2018/389", "PSD2 (EU) 2015/2366"
 RTS_DOCUMENT = ("https://eur-lex.europa.eu/eli/reg_del/2018/389/oj", "RTS (EU) 2018/389, the regulation (EUR-Lex)")
@@ -143,26 +145,26 @@ def case_markers(suite: Any, case: Any, regime: Any = None) -> list[Any]:
 def regime_values(suite: Any, case: Any, regime: Any) -> dict[str, Any]:
     """The regime limits the case's steps (and the flows they call) refer to, with their values."""
     names: list[str] = []
-    for value in _step_values(suite, case.steps, set()):
+    for value in _step_values(suite, case.steps):
         names += _REGIME_REF.findall(value)
     limits = getattr(regime, "limits", None) or {}
     return {name: limits.get(name) for name in dict.fromkeys(names)}
 
 
-def _step_values(suite: Any, steps: Any, seen: set[str]) -> Iterator[str]:
-    for step in steps:
-        yield from _strings(step.data)
-        if step.kind == "flow":
-            name = step.data.get("flow")
-            flow = suite.flows.get(name) if isinstance(name, str) else None
-            if flow is not None and name not in seen:
-                yield from _step_values(suite, flow.steps, seen | {name})
-        yield from _step_values(suite, step.steps, seen)
+def _step_values(suite: Any, steps: Any) -> Iterator[str]:
+    """Every string written in the steps (and in the flows they call): where references are."""
+    for step in walk(steps, suite.flows):
+        for part in fields(step):
+            if part.name not in ("steps", "location"):
+                yield from _strings(getattr(step, part.name))
 
 
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
+    elif is_dataclass(value) and not isinstance(value, type):  # an expectation, a capture
+        for part in fields(value):
+            yield from _strings(getattr(value, part.name))
     elif isinstance(value, dict) or hasattr(value, "items"):
         for v in value.values():
             yield from _strings(v)
@@ -218,16 +220,18 @@ def step_line(step: Any, regime: Any = None) -> str:
     """A step as the description lists it; a clock move with its duration in words:
     `advance the clock by 5m 1s = session_idle + 1 s` (a value captured during the run, such
     as `${expiresIn}`, is named, since its size is known only then)."""
-    if step.data.get("title"):
-        return step.label
-    if step.kind == "repeat":  # `repeat ${regime.max_failed_attempts} times` -> `repeat 5 times = max_failed_attempts`
-        times = str(step.data["repeat"].get("times", ""))
+    if step.title:
+        return str(step.label)
+    if isinstance(
+        step, Repeat
+    ):  # `repeat ${regime.max_failed_attempts} times` -> `repeat 5 times = max_failed_attempts`
+        times = str(step.times)
         ref = _REGIME_REF.fullmatch(times.strip())
         value = (getattr(regime, "limits", None) or {}).get(ref.group(1)) if ref else None
         return f"repeat {value} times = {ref.group(1)}" if ref and value is not None else step.label
-    if step.kind != "advance":
-        return step.label
-    written = step.data["advance"]
+    if not isinstance(step, Advance):
+        return str(step.label)
+    written = step.by
     terms = written if isinstance(written, list) else [written]
     limits = getattr(regime, "limits", None) or {}
     total: int | None = 0

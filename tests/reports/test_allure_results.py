@@ -206,21 +206,21 @@ def test_descriptions_write_durations_for_people(default_run: tuple[Path, dict])
 
 def test_step_line_of_each_kind_of_clock_move() -> None:
     from harness.errors import Location
-    from harness.model import Step
+    from harness.model import Advance
     from harness.regime import load_regime
     from harness.reporting import step_line
 
     regime = load_regime("eu-2023")
 
     def line(advance: object) -> str:
-        return step_line(Step("advance", {"advance": advance}, Location("x.yaml")), regime)
+        return step_line(Advance(by=advance, location=Location("x.yaml")), regime)
 
     assert line(["${regime.session_idle}", "1s"]) == "advance the clock by 5m 1s = session_idle + 1 s"
     assert line("${regime.recent_window}") == "advance the clock by 90d = recent_window"
     assert line("4m59s") == "advance the clock by 4m 59s"
     assert line(["${expiresIn}", "-1s"]) == "advance the clock by expiresIn - 1 s"  # known only during the run
     assert (
-        Step("advance", {"advance": ["${regime.session_idle}", "-1s"]}, Location("x.yaml")).label
+        Advance(by=["${regime.session_idle}", "-1s"], location=Location("x.yaml")).label
         == "advance the clock by ${regime.session_idle} - 1s"
     )
 
