@@ -42,6 +42,7 @@ from harness.verdicts import (
     SKIPPED,
     VERDICTS,
     CaseResult,
+    Verdict,
     exit_code,
 )
 
@@ -231,13 +232,9 @@ def allure_verdicts(results_dir: Path) -> dict[str, str]:
         if status == "skipped":
             from harness.reporting import NOT_TESTABLE_MESSAGE
 
-            verdict = NOT_TESTABLE if message.startswith(NOT_TESTABLE_MESSAGE) else SKIPPED
+            verdict: str = NOT_TESTABLE if message.startswith(NOT_TESTABLE_MESSAGE) else SKIPPED
         else:
-            verdict = (
-                {"passed": PASSED, "failed": FAILED, "broken": BROKEN}.get(status, str(status))
-                if status is not None
-                else str(status)
-            )
+            verdict = str(status)  # allure's passed, failed and broken are the harness's words
         stop = int(data.get("stop") or 0)
         if case_id not in latest or stop >= latest[case_id][0]:
             latest[case_id] = (stop, verdict)
@@ -257,8 +254,8 @@ def junit_verdicts(junit: Path) -> dict[str, str]:
             if case.find("failure") is not None or case.find("error") is not None
             else ("skipped" if case.find("skipped") is not None else "passed")
         )
-        expected = {
-            PASSED: "passed",
+        expected: str | None = {
+            str(PASSED): "passed",
             FAILED: "failure",
             BROKEN: "failure",
             NOT_TESTABLE: "skipped",
@@ -635,7 +632,9 @@ def _exit_code_problems(summary: dict[str, Any], junit: dict[str, dict[str, str]
     """summary.json's exit code against the one the recounted verdicts make (3 when the run was
     interrupted or the redaction canary found a secret, as harness/plugin.py decides)."""
     results = [
-        CaseResult(case, props["verdict"], severity=props.get("severity", "major")) for case, props in junit.items()
+        CaseResult(case, Verdict(props["verdict"]), severity=props.get("severity", "major"))
+        for case, props in junit.items()
+        if props["verdict"] in VERDICTS  # junit_verdicts has refused any other
     ]
     expected = exit_code(results)
     canary = summary.get("redaction_canary") or {}

@@ -52,39 +52,21 @@ def _run(
     defect: str, paths: list[str], families: list[str] | None, target_name: str = "reference", allow_app: bool = False
 ) -> RunResult:
     """One bank (fresh app, fresh state), the relevant suites, every case once."""
-    from harness.clocks import make_clock
-    from harness.engine import CaseRun, RunContext
-    from harness.redaction import Redactor
-    from harness.regime import load_regime
+    from harness.runner import open_context, run_case
     from harness.target import load_target
-    from harness.verdicts import classify
 
     started = time.perf_counter()
-    target = load_target(target_name, allow_app=allow_app)
-    client = target.build_client([] if defect == COMPLIANT else [defect])
-    counter = {"n": 0}
-    client.event_hooks["request"].append(lambda request: counter.__setitem__("n", counter["n"] + 1))
-    ctx = RunContext(
-        target=target,
-        client=client,
-        clock=make_clock(target.clock),
-        redactor=Redactor(),
-        regime=load_regime(target.regime),
-    )
+    ctx = open_context(load_target(target_name, allow_app=allow_app), defects=[] if defect == COMPLIANT else [defect])
     result = RunResult(defect)
     for suite in _suites(tuple(paths)):
         if families is not None and suite.family not in families and "sandbox" not in families:
             continue
         for case in suite.cases:
-            try:
-                CaseRun(ctx, suite, case).run()
-                verdict, reason = classify(None)
-            except Exception as exc:  # every way a case ends has its verdict: the plugin's, too
-                verdict, reason = classify(exc)
-            result.verdicts[case.id] = verdict
-            result.reasons[case.id] = reason
-    client.close()
-    result.requests = counter["n"]
+            outcome = run_case(ctx, suite, case)  # the plugin's runner: the same verdict either way
+            result.verdicts[case.id] = outcome.verdict
+            result.reasons[case.id] = outcome.reason
+            result.requests += outcome.requests
+    ctx.client.close()
     result.seconds = time.perf_counter() - started
     return result
 

@@ -10,14 +10,20 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.errors import ConfigError, NonCompliance, NotTestable, TargetFault
-from harness.verdicts import BROKEN, FAILED, NOT_TESTABLE, NOT_TESTABLE_PREFIX, PASSED, SKIPPED, CaseResult
+from harness.errors import ConfigError, NonCompliance, TargetFault
+from harness.verdicts import NOT_TESTABLE, SKIPPED, CaseResult
+
+if TYPE_CHECKING:  # the plugin loads in every pytest run: the model only when a case runs
+    from harness.model import Case, Suite
 
 _SESSION = pytest.StashKey["HarnessSession"]()
+RESULT = pytest.StashKey[CaseResult]()
+"""A case item's result: set by the runner in `runtest` (or for a case that never ran, by
+the report hook), read by the report hooks and the terminal; a typed value, not text."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -121,31 +127,33 @@ def _markers(suite: Any, case: Any, session: HarnessSession) -> list[Any]:
 
 
 class CaseItem(pytest.Item):
-    def __init__(self, *, suite: Any, case: Any, **kwargs: Any) -> None:
+    def __init__(self, *, suite: Suite, case: Case, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.suite = suite
         self.case = case
-        self.harness_properties: list[tuple[str, object]] = []
-        """The verdict's junit properties, set by the call report and repeated on the teardown one."""
 
     def runtest(self) -> None:
-        from harness.engine import CaseRun
+        """The case runs in `harness.runner`; its result is kept on the item, and pytest is told
+        the outcome only so that its own reports (JUnit, allure, the terminal) file it."""
+        from harness.runner import conclude, run_case
 
         harness = self.config.stash[_SESSION]
         deadline = self.config.getoption("harness_deadline")
         if deadline is not None and time.time() - harness.started > deadline:
-            raise TargetFault(
+            late = TargetFault(
                 f"the run's deadline ({deadline:g} s, --deadline) passed before case {self.case.id} "
                 "started; it did not run"
             )
-        ctx = harness.context()
-        run = CaseRun(ctx, self.suite, self.case)
-        try:
-            run.run()
-        except NotTestable as exc:
-            pytest.skip(NOT_TESTABLE_PREFIX + str(exc))
-        finally:
-            self.requests = run.requests
+            result = conclude(self.suite, self.case, late, harness.redactor)
+        else:
+            result = run_case(harness.context(), self.suite, self.case)
+        self.stash[RESULT] = result
+        if result.verdict == NOT_TESTABLE:
+            from harness.reporting import NOT_TESTABLE_SKIP
+
+            pytest.skip(NOT_TESTABLE_SKIP + result.reason)
+        if result.exception is not None:
+            raise result.exception
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         session = self.config.stash[_SESSION]
@@ -195,60 +203,53 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if not isinstance(item, CaseItem):
         return report
-    verdict = None
-    reason = ""
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        if report.skipped:
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-            reason = reason.removeprefix("Skipped: ")
-            verdict = NOT_TESTABLE if reason.startswith(NOT_TESTABLE_PREFIX) else SKIPPED
-            reason = reason.removeprefix(NOT_TESTABLE_PREFIX)
-        else:
-            from harness.verdicts import classify
-
-            value = call.excinfo.value if call.excinfo is not None and not report.passed else None
-            verdict, reason = classify(value)
-            if verdict == PASSED and not report.passed:  # failed without an exception: no verdict to trust
-                verdict, reason = BROKEN, "harness fault: the case failed without an exception"
-        harness = item.config.stash[_SESSION]
-        if verdict in (FAILED, BROKEN):
-            # the whole finding for the summaries: the text the engine raised (NonCompliance, TargetFault,
-            # PreconditionNotMet), else the failure as reported; redacted, then cut (a cut before redaction
-            # could leave a secret's head). A report attribute, not a junit property (junit.xml has the failure).
-            from harness.verdicts import FINDING_LIMIT
-
-            value = call.excinfo.value if call.excinfo is not None else None
-            finding = str(value) if isinstance(value, (NonCompliance, TargetFault)) else report.longreprtext
-            finding = harness.redact(finding.strip("\n"))
-            if len(finding) > FINDING_LIMIT:
-                finding = (
-                    finding[:FINDING_LIMIT] + f"\n... (cut at {FINDING_LIMIT} of {len(finding)} characters; "
-                    "the whole text is in the Allure evidence)"
-                )
-            report.harness_finding = finding
-        report.user_properties.append(("verdict", verdict))
-        report.user_properties.append(("reason", harness.redact(reason)[:500]))
-        report.user_properties.append(("requirements", " ".join(item.case.requirements)))
-        report.user_properties.append(("severity", item.case.severity))
-        report.user_properties.append(("family", item.suite.family))
-        report.user_properties.append(("title", item.case.title))
-        report.user_properties.append(("requests", getattr(item, "requests", 0)))
-        item.harness_properties = list(report.user_properties)
-    elif report.when == "teardown" and item.harness_properties:
+        result = item.stash.get(RESULT, None) if report.when == "call" else None
+        if result is None:  # it never reached the runner: a skip mark, or a fixture that failed
+            result = _unrun_result(item, report, call)
+        result.duration = report.duration
+        item.stash[RESULT] = result
+        report.harness_result = result.to_dict()  # plain data: pytest-xdist carries it to the controller
+        report.user_properties.extend(_junit_properties(result))
+    elif report.when == "teardown" and RESULT in item.stash:
         # junitxml writes only the teardown report's properties: the verdict reaches junit.xml
-        report.user_properties.extend(item.harness_properties)
+        report.user_properties.extend(_junit_properties(item.stash[RESULT]))
     return report
 
 
+def _unrun_result(item: CaseItem, report: pytest.TestReport, call: pytest.CallInfo[None]) -> CaseResult:
+    from harness.runner import conclude
+
+    session = item.config.stash[_SESSION]
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        result = conclude(item.suite, item.case, None, session.redactor)
+        result.verdict, result.reason = SKIPPED, session.redact(reason.removeprefix("Skipped: "))[:500]
+        return result
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if exc is None:  # failed without an exception: no verdict to trust
+        exc = RuntimeError("the case failed without an exception")
+    return conclude(item.suite, item.case, exc, session.redactor)
+
+
+def _junit_properties(result: CaseResult) -> list[tuple[str, object]]:
+    """The verdict as JUnit properties (an output format: read by people and `verify`)."""
+    return [
+        ("verdict", str(result.verdict)),
+        ("reason", result.reason),
+        ("requirements", " ".join(result.requirements)),
+        ("severity", result.severity),
+        ("family", result.family),
+        ("title", result.title),
+        ("requests", result.requests),
+    ]
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    props = dict(report.user_properties)
-    if "verdict" not in props or report.when == "teardown":
+    data = getattr(report, "harness_result", None)
+    if data is None or report.when == "teardown" or _current_config is None:
         return
-    config = _current_config
-    if config is None:
-        return
-    harness = config.stash[_SESSION]
-    harness.record(report, props)
+    _current_config.stash[_SESSION].record(CaseResult.from_dict(data))
 
 
 _current_config: pytest.Config | None = None
@@ -408,37 +409,18 @@ class HarnessSession:
 
     def context(self) -> Any:
         if self._context is None:
-            from harness.clocks import make_clock
-            from harness.engine import RunContext
-            from harness.regime import load_regime
+            from harness.runner import open_context
 
-            target = self.target()
-            defects = self.config.getoption("reference_defect") or []
-            self._context = RunContext(
-                target=target,
-                client=target.build_client(defects),
-                clock=make_clock(target.clock),
-                redactor=self.redactor,
-                regime=load_regime(target.regime),
+            self._context = open_context(
+                self.target(),
+                defects=self.config.getoption("reference_defect") or [],
                 evidence=bool(getattr(self.config.option, "allure_report_dir", None)),
+                redactor=self.redactor,
             )
         return self._context
 
-    def record(self, report: pytest.TestReport, props: dict[str, Any]) -> None:
-        case_id = report.nodeid.rsplit("::", 1)[-1]
-        self.results[case_id] = CaseResult(
-            case_id=case_id,
-            verdict=props["verdict"],
-            requirements=tuple(props.get("requirements", "").split()),
-            severity=props.get("severity", "major"),
-            reason=props.get("reason", ""),
-            suite=report.nodeid.rsplit("::", 1)[0],
-            duration=report.duration,
-            title=props.get("title", ""),
-            family=props.get("family", ""),
-            requests=int(props.get("requests", 0) or 0),
-            finding=str(getattr(report, "harness_finding", "") or ""),
-        )
+    def record(self, result: CaseResult) -> None:
+        self.results[result.case_id] = result
 
     def close(self) -> None:
         if self._context is not None:

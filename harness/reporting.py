@@ -36,7 +36,10 @@ HIDDEN_LABELS = ("host", "thread")
 
 TARGET_FAULT_MESSAGE = "target fault: "
 """How the message of a case broken by `TargetFault` starts in the results (`tidy_results`)."""
-NOT_TESTABLE_MESSAGE = "Skipped: not testable: "
+NOT_TESTABLE_SKIP = "not testable: "
+"""How a not-testable case's skip message starts, so that allure and JUnit file it apart from
+a plain skip (the harness itself carries the verdict as a value: `plugin.RESULT`)."""
+NOT_TESTABLE_MESSAGE = "Skipped: " + NOT_TESTABLE_SKIP
 PRECONDITION_MESSAGE = "precondition not met: "
 """A setup step (new PSU, login, consent) did not work: broken, never a finding."""
 HARNESS_FAULT_MESSAGE = "harness fault: "

@@ -42,8 +42,8 @@ class VerdictReporter:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Any:
-        props = dict(report.user_properties)
-        verdict = props.get("verdict")
+        result = getattr(report, "harness_result", None)
+        verdict = result["verdict"] if result is not None else None
         if verdict in LETTERS and report.when in ("call", "setup"):
             letter, word = LETTERS[verdict]
             return verdict, letter, word

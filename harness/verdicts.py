@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any
 
-PASSED, FAILED, BROKEN, NOT_TESTABLE, SKIPPED = "passed", "failed", "broken", "not testable", "skipped"
-VERDICTS = (PASSED, FAILED, BROKEN, NOT_TESTABLE, SKIPPED)
+
+class Verdict(StrEnum):
+    """How a case ended. A string enum: it is written as its value in every output."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    BROKEN = "broken"
+    NOT_TESTABLE = "not testable"
+    SKIPPED = "skipped"
+
+
+PASSED, FAILED, BROKEN, NOT_TESTABLE, SKIPPED = (
+    Verdict.PASSED,
+    Verdict.FAILED,
+    Verdict.BROKEN,
+    Verdict.NOT_TESTABLE,
+    Verdict.SKIPPED,
+)
+VERDICTS = tuple(Verdict)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BROKEN, EXIT_INCOMPLETE = 0, 1, 2, 3, 4
-NOT_TESTABLE_PREFIX = "not testable: "
 FINDING_LIMIT = 4096
 """Characters of a finding kept for the summaries (the rest is in the Allure evidence)."""
 
@@ -26,8 +44,14 @@ Exit codes:
 
 @dataclass
 class CaseResult:
+    """One case's result: what the summaries, JUnit, the terminal and the matrix read.
+
+    Built once, where the case ends (`harness.runner.conclude`), and carried as this value:
+    on a pytest report as `to_dict()` (pytest-xdist ships a report's attributes from a
+    worker as plain data) and read back with `from_dict`, never parsed from text."""
+
     case_id: str
-    verdict: str
+    verdict: Verdict
     requirements: tuple[str, ...] = ()
     severity: str = "major"
     reason: str = ""
@@ -39,9 +63,23 @@ class CaseResult:
     finding: str = ""
     """A failed or broken case's whole finding (rule, where, sent, came back, every mismatch),
     redacted and cut at `FINDING_LIMIT`; empty otherwise."""
+    exception: BaseException | None = field(default=None, compare=False, repr=False)
+    """How the case ended, for pytest and allure to file (failed or broken); not carried on."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "exception"} | {
+            "verdict": str(self.verdict),
+            "requirements": list(self.requirements),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CaseResult:
+        known = {f.name for f in fields(cls)} - {"exception"}
+        values = {k: v for k, v in data.items() if k in known}
+        return cls(**values | {"verdict": Verdict(data["verdict"]), "requirements": tuple(data["requirements"])})
 
 
-def classify(exc: BaseException | None) -> tuple[str, str]:
+def classify(exc: BaseException | None) -> tuple[Verdict, str]:
     """The verdict and its one-line reason for how a case ended: `None` (every step ran and
     every expectation held) is passed. The one place exceptions become verdicts: the pytest
     plugin and the defect matrix both ask here."""
