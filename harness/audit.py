@@ -76,7 +76,7 @@ def project_node_dir() -> Path | None:
 
 
 def pinned_version(node_dir: Path) -> str:
-    return json.loads((node_dir / "package.json").read_text(encoding="utf-8"))["dependencies"]["allure"]
+    return str(json.loads((node_dir / "package.json").read_text(encoding="utf-8"))["dependencies"]["allure"])
 
 
 def _installed(folder: Path, version: str) -> Path | None:

@@ -36,9 +36,14 @@ class Wiring(Protocol):
 class Answer(Protocol):
     """What a capture reads: the answer's parsed body (or MISSING), its headers and status."""
 
-    status: int
-    headers: Mapping[str, str]
-    body: Any
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def body(self) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from harness import jsonpointer
-from harness.errors import SchemaRefError  # noqa: F401  (raised here; importable from here too)
+from harness.errors import SchemaRefError
 from harness.model import Expectation
 from harness.paths import specs_dir
 
@@ -38,7 +38,7 @@ class Mismatch:
         return f"{self.where}: expected {self.expected}, got {self.actual}"
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Observed:
     """What a check can look at: one response, plus the run's captures and saved responses."""
 
@@ -260,10 +260,11 @@ def check_unique(exp: Expectation, obs: Observed, _: Any = None) -> list[Mismatc
 def check_bounds(exp: Expectation, obs: Observed, values: Mapping[str, Any]) -> list[Mismatch]:
     """Numeric limits: `at_most` (a cap such as a maximum token lifetime) and `at_least`."""
     out = []
-    for key, word, holds in (
-        ("at_most", "at most", lambda a, b: a <= b),
-        ("at_least", "at least", lambda a, b: a >= b),
-    ):
+    bounds: tuple[tuple[str, str, Callable[[Any, Any], bool]], ...] = (
+        ("at_most", "at most", lambda a, b: bool(a <= b)),
+        ("at_least", "at least", lambda a, b: bool(a >= b)),
+    )
+    for key, word, holds in bounds:
         for pointer, bound in values.get(key, getattr(exp, key)).items():
             found = jsonpointer.resolve(obs.body, pointer)
             if not _numbers(found, bound):

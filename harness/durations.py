@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from harness.errors import DurationError  # noqa: F401  (raised here; importable from here too)
+from harness.errors import DurationError
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _PATTERN = re.compile(r"^(-)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")

@@ -15,7 +15,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,7 +26,7 @@ from harness.catalogue import Requirement, catalogue
 from harness.checks import Mismatch, Observed, run_checks
 from harness.clocks import ClockDriver
 from harness.durations import format_duration, parse_duration
-from harness.errors import NonCompliance, NotTestable, PreconditionNotMet, TargetFault
+from harness.errors import MissingValue, NonCompliance, NotTestable, PreconditionNotMet, TargetFault
 from harness.evidence import Exchange, attach
 from harness.facts import Unresolved, family_facts, resolve_psu
 from harness.model import (
@@ -48,7 +48,7 @@ from harness.model import (
 from harness.redaction import Redactor
 from harness.regime import Regime
 from harness.target import Target
-from harness.values import MissingValue, resolve
+from harness.values import resolve
 
 _perf = time.perf_counter  # kept before any clock freeze: elapsed times stay real
 _sleep = time.sleep
@@ -330,8 +330,8 @@ class CaseRun:
             text=response.text,
             captures={},
             responses=self.state.responses,
+            request_line=f"{method} {request.url}",
         )
-        observed.request_line = f"{method} {request.url}"
         self.state.last = observed
         return observed
 
@@ -387,8 +387,7 @@ class CaseRun:
         }
         if wiring.pointers or wiring.schemas:
             exp = _remap_expectation(exp, wiring)
-        observed.captures = scope
-        found = run_checks(exp, observed, values)
+        found = run_checks(exp, replace(observed, captures=scope), values)  # checks compare with the case's values
         if exp.needs_body and observed.body is jsonpointer.MISSING:
             status_bad = any(m.check == "status" for m in found)
             if not status_bad:
@@ -739,8 +738,6 @@ def _carry(carrier: str, query: Any, form: Any, body: Any, has_json: bool) -> tu
 
 
 def _remap_expectation(exp: Expectation, target: Any) -> Expectation:
-    from dataclasses import replace
-
     return replace(
         exp,
         present=tuple(target.pointer(p) for p in exp.present),

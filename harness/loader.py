@@ -19,8 +19,8 @@ from typing import Any
 from harness import captures, openapi
 from harness.captures import Capture
 from harness.catalogue import catalogue
-from harness.durations import DurationError, parse_duration
-from harness.errors import ConfigError, ConfigErrors, Location
+from harness.durations import parse_duration
+from harness.errors import ConfigError, ConfigErrors, DurationError, Location
 from harness.facts import family_facts
 from harness.model import (
     CHECK,
@@ -303,7 +303,7 @@ def load_library_file(path: Path) -> dict[str, Flow]:
     return ctx.flows
 
 
-def replacement_flow(doc: Document, family: str, name: str, raw: dict, key_path: tuple[Any, ...]) -> Flow:
+def replacement_flow(doc: Document, family: str, name: str, raw: dict[str, Any], key_path: tuple[Any, ...]) -> Flow:
     """A target's replacement for library flow `name`: the library's args, its own steps,
     every declared export defined. Raises `ConfigErrors` naming the target file's lines."""
     flows = library(family)
@@ -350,7 +350,7 @@ def replacement_flow(doc: Document, family: str, name: str, raw: dict, key_path:
 def _build_flow(
     ctx: _Context,
     name: str,
-    raw: dict,
+    raw: dict[str, Any],
     *,
     key_path: tuple[Any, ...] | None = None,
     lib: str = "",
@@ -397,7 +397,7 @@ def _build_flow(
     )
 
 
-def _build_case(ctx: _Context, raw: dict, key_path: tuple[Any, ...]) -> Case:
+def _build_case(ctx: _Context, raw: dict[str, Any], key_path: tuple[Any, ...]) -> Case:
     known = catalogue()
     for i, rid in enumerate(raw["requirements"]):
         if rid not in known:
@@ -673,7 +673,7 @@ def _flow_needs(flow: Flow, flows: dict[str, Flow]) -> set[str]:
     return needs
 
 
-def _build_expect(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[str] | None) -> Expectation:
+def _build_expect(ctx: _Context, raw: dict[str, Any], key_path: tuple[Any, ...], args: set[str] | None) -> Expectation:
     pointers = list((raw.get("json") or {}).keys()) + list(raw.get("present") or []) + list(raw.get("absent") or [])
     pointers += list((raw.get("at_most") or {}).keys()) + list((raw.get("at_least") or {}).keys())
     pointers += list((raw.get("contains") or {}).keys())
@@ -688,7 +688,8 @@ def _build_expect(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set
         if not isinstance(pointer, str) or not (pointer == "" or pointer.startswith("/")):
             ctx.error(f"{pointer!r} is not a JSON Pointer; expected e.g. /result/outcome", key_path)
     if raw.get("schema"):
-        from harness.checks import SchemaRefError, load_schema_ref
+        from harness.checks import load_schema_ref
+        from harness.errors import SchemaRefError
 
         try:
             load_schema_ref(raw["schema"])
@@ -730,7 +731,7 @@ def _build_expect(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set
 # -- values ---------------------------------------------------------------------------
 
 
-def _check_references(ctx: _Context, raw: dict, key_path: tuple[Any, ...], args: set[str] | None) -> None:
+def _check_references(ctx: _Context, raw: dict[str, Any], key_path: tuple[Any, ...], args: set[str] | None) -> None:
     fields = {k: raw[k] for k in _VALUE_FIELDS if k in raw}
     if "advance" in raw:
         fields["advance"] = raw["advance"]

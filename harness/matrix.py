@@ -24,8 +24,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from harness.model import Suite
 
 COMPLIANT = "(compliant)"
 
@@ -41,7 +45,7 @@ class RunResult:
 
 
 @cache
-def _suites(paths: tuple[str, ...]) -> list:
+def _suites(paths: tuple[str, ...]) -> list[Suite]:
     """Loaded once per worker process: 80 bank runs need not parse and validate 80 times."""
     from harness.loader import load_suites
 
@@ -108,8 +112,8 @@ class Matrix:
         # that the defect's own rule has a case that fails.
         return out
 
-    def table(self) -> list[dict]:
-        by_rule: dict[str, dict] = defaultdict(lambda: {"cases": [], "defects": {}})
+    def table(self) -> list[dict[str, Any]]:
+        by_rule: dict[str, dict[str, Any]] = defaultdict(lambda: {"cases": [], "defects": {}})
         for case, reqs in self.cases.items():
             for rid in reqs:
                 by_rule[rid]["cases"].append(case)

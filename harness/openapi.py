@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import yaml
 
@@ -28,9 +29,10 @@ class Operation:
 
 
 @cache
-def _load(name: str) -> dict:
+def _load(name: str) -> dict[str, Any]:
     with open(specs_dir() / f"{name}.openapi.yaml", encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_Loader)
+        data: dict[str, Any] = yaml.load(fh, Loader=_Loader)
+    return data
 
 
 def known_families() -> list[str]:

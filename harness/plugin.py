@@ -284,7 +284,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     defects = session.config.getoption("reference_defect")
     if defects:
         # an unknown defect name is a usage error, not a broken verdict on every case
-        from harness.reference.defects import ActiveDefects, UnknownDefect
+        from harness.errors import UnknownDefect
+        from harness.reference.defects import ActiveDefects
         from harness.verdicts import EXIT_USAGE
 
         try:
@@ -391,7 +392,7 @@ class HarnessSession:
         return self._target
 
     def target_clock(self) -> str:
-        return self.target().clock
+        return str(self.target().clock)
 
     def served_families(self) -> set[str]:
         return set(self.target().families)

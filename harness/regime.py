@@ -10,11 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
+from typing import Any
 
 import yaml
 
 from harness.durations import parse_duration
-from harness.errors import UnknownRegime  # noqa: F401  (raised here; importable from here too)
+from harness.errors import UnknownRegime
 from harness.paths import specs_dir
 
 DEFAULT_REGIME = "eu-2023"
@@ -32,9 +33,10 @@ class Regime:
 
 
 @cache
-def _raw() -> dict:
+def _raw() -> dict[str, Any]:
     with open(specs_dir() / "regimes.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        data: dict[str, Any] = yaml.safe_load(fh)
+    return data
 
 
 @cache

@@ -86,7 +86,7 @@ def instrument(cite: Any) -> str:
         return RTS
     if cite.instrument.startswith("PSD2 "):
         return PSD2
-    return cite.instrument
+    return str(cite.instrument)
 
 
 def epic(req: Any) -> str:
@@ -275,7 +275,7 @@ def step_line(step: Any, regime: Any = None) -> str:
 
 def readable_duration(seconds: int, spaced_unit: bool = False) -> str:
     """`301` -> `5m 1s`; `spaced_unit`: a single unit reads `1 s` (as a term of a sum)."""
-    parts = re.findall(r"[0-9]+[dhms]", format_duration(abs(seconds)))
+    parts: list[str] = re.findall(r"[0-9]+[dhms]", format_duration(abs(seconds)))
     sign = "-" if seconds < 0 else ""
     if spaced_unit and len(parts) == 1:
         return sign + parts[0][:-1] + " " + parts[0][-1]

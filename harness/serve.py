@@ -33,9 +33,8 @@ def serve(
     if list_only:
         print_defects()
         return
+    from harness.errors import UnknownDefect, UnknownRegime
     from harness.reference.app import create_app
-    from harness.reference.defects import UnknownDefect
-    from harness.regime import UnknownRegime
 
     source = click.get_current_context().get_parameter_source("host")
     if not _is_loopback(host) and source is not click.core.ParameterSource.COMMANDLINE:

@@ -20,9 +20,9 @@ from urllib.parse import quote
 import httpx
 
 from harness import openapi
-from harness.errors import ConfigError, ConfigErrors, Location
+from harness.errors import ConfigError, ConfigErrors, Location, UnknownRegime
 from harness.redaction import is_secret_key
-from harness.regime import DEFAULT_REGIME, UnknownRegime, load_regime
+from harness.regime import DEFAULT_REGIME, load_regime
 from harness.schemas import validate
 from harness.values import parse_reference
 from harness.yamlsource import Document, load_document
@@ -488,7 +488,8 @@ def _families(doc: Document, errors: list[ConfigError], secrets: list[str]) -> d
 def _schemas(
     doc: Document, raw: dict[str, str], where: dict[str, tuple[Any, ...]], errors: list[ConfigError]
 ) -> dict[str, str]:
-    from harness.checks import SchemaRefError, load_schema_ref
+    from harness.checks import load_schema_ref
+    from harness.errors import SchemaRefError
 
     out: dict[str, str] = {}
     for ref, replacement in raw.items():
@@ -658,7 +659,9 @@ def _near(name: str, options: Any) -> str:
     return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
-def _env_value(doc: Document, value: str, key: tuple, errors: list[ConfigError], secrets: list[str]) -> str | None:
+def _env_value(
+    doc: Document, value: str, key: tuple[Any, ...], errors: list[ConfigError], secrets: list[str]
+) -> str | None:
     ref = parse_reference(value)
     if ref is None:
         if "${" in value:

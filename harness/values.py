@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from harness.errors import MissingValue  # noqa: F401  (raised here; importable from here too)
+from harness.errors import MissingValue
 
 REFERENCE = re.compile(r"^\$\{([^${}]+)\}$")
 ANY_REFERENCE = re.compile(r"\$\{")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.durations import DurationError, format_duration, parse_duration
+from harness.durations import format_duration, parse_duration
+from harness.errors import DurationError
 
 
 @pytest.mark.parametrize(

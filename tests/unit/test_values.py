@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.values import MissingValue, lookup, parse_reference, references, resolve, templated_strings
+from harness.errors import MissingValue
+from harness.values import lookup, parse_reference, references, resolve, templated_strings
 
 SCOPE = {
     "psu": {"apiKey": "k1", "tpps": [{"clientId": "c0"}, {"clientId": "c1"}], "age": 41},
