@@ -56,6 +56,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from harness import jsonpointer
+from harness.reference.refusal import Refusal
 
 FAMILIES = ("escalation", "workflow", "stepup", "dedicated")
 SANDBOX = "/sandbox"
@@ -372,7 +373,10 @@ DEDICATED_ERRORS: list[tuple[str, str, str, int | None]] = [
 
 
 def family_error(family: str, status: int, code: str, text: str) -> tuple[int, dict[str, Any]]:
-    """An error alt itself answers, in the family's own shape."""
+    """An error in alt's shape for `family` (outside every family, a bare `fault`).
+
+    The one place that knows alt's envelopes: the refusals alt answers itself (unknown route,
+    malformed consent decision) and the reference's errors it rewrites both come here."""
     if family == "stepup":
         return status, {"errorCode": code, "message": text, "meta": META}
     if family == "workflow":
@@ -508,17 +512,12 @@ def _consent_page(call: Call) -> None:
     call.raw = page.encode("utf-8")
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, code: str, text: str) -> None:
-        self.status, self.code, self.text = status, code, text
-
-
 def _consent_decision(call: Call) -> None:
     """alt's JSON decision -> the reference's consent form (approve, username, password, scope)."""
     body = call.params("json")
     decision = body.get("decision")
     if decision not in ("ACCEPT", "REJECT"):
-        raise _Refused(400, "DECISION_INVALID", 'decision must be "ACCEPT" or "REJECT"')
+        raise Refusal(400, "DECISION_INVALID", 'decision must be "ACCEPT" or "REJECT"')
     given = body.get("psu")
     psu = given if isinstance(given, dict) else {}
     request_id = call.path_params[CONSENT_ID]
@@ -534,7 +533,7 @@ def _consent_decision(call: Call) -> None:
         if isinstance(raw, str):
             raw = [raw]
         if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
-            raise _Refused(400, "SCOPES_INVALID", "scopes is a list of scope names")
+            raise Refusal(400, "SCOPES_INVALID", "scopes is a list of scope names")
         names = [n for item in raw for n in item.split()]  # an item may be an RFC 6749 scope string
         approve = approve and bool(names)  # approving no scope at all is a refusal
         form += [("scope", " ".join(names))]
@@ -746,21 +745,22 @@ class AltDialect:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
-            return await self.inner(scope, receive, send)
+            await self.inner(scope, receive, send)
+            return
         body = b""
         while True:
             message = await receive()
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        call, refusal = self._route(scope, body)
-        if refusal is not None:
-            return await _respond(send, *refusal)
-        assert call is not None
+        path: str = scope["path"]
+        family, _, rest = path.lstrip("/").partition("/")
         try:
+            call = self._route(scope, family, "/" + rest, body)
             self._prepare(call)
-        except _Refused as refused:
-            return await _respond(send, *family_error(call.family, refused.status, refused.code, refused.text))
+        except Refusal as refusal:  # alt's own refusals: the reference bank never saw the request
+            await _respond(send, *family_error(family, refusal.status, refusal.code, refusal.message))
+            return
         await self._forward(scope, call)
         self._rewrite(call)
         headers = [(k, v) for k, v in call.answer_headers if k != b"content-length"]
@@ -770,12 +770,10 @@ class AltDialect:
         await send({"type": "http.response.body", "body": raw})
 
     # -- steps -------------------------------------------------------------------------------
-    def _route(self, scope: dict[str, Any], body: bytes) -> tuple[Call | None, tuple[int, Any] | None]:
-        path: str = scope["path"]
-        family, _, rest = path.lstrip("/").partition("/")
+    def _route(self, scope: dict[str, Any], family: str, rest: str, body: bytes) -> Call:
+        """The operation `rest` (the path under `/<family>`) names, with the request's parts."""
         if family not in _PATTERNS:
-            return None, (404, {"fault": {"code": "NO_SUCH_ROUTE", "text": f"nothing at {path}"}})
-        rest = "/" + rest
+            raise Refusal(404, "NO_SUCH_ROUTE", f"nothing at {scope['path']}")
         allowed = []
         for op, pattern in _PATTERNS[family]:
             match = pattern.match(rest)
@@ -793,10 +791,10 @@ class AltDialect:
                 query=query,
                 body=body,
                 headers=list(scope.get("headers", [])),
-            ), None
+            )
         if allowed:
-            return None, family_error(family, 405, "METHOD_NOT_ALLOWED", f"use {' or '.join(sorted(set(allowed)))}")
-        return None, family_error(family, 404, "NO_SUCH_ROUTE", f"nothing at {path}")
+            raise Refusal(405, "METHOD_NOT_ALLOWED", f"use {' or '.join(sorted(set(allowed)))}")
+        raise Refusal(404, "NO_SUCH_ROUTE", f"nothing at {scope['path']}")
 
     @staticmethod
     def _prepare(call: Call) -> None:

@@ -15,27 +15,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount
 
-from harness.reference.clock import BankClock
+from harness.reference.clock import Clock
+from harness.reference.dedicated import DedicatedBank
 from harness.reference.defects import ActiveDefects
+from harness.reference.escalation import EscalationBank
 from harness.reference.family import FamilyBank
-from harness.reference.sandbox import sandbox_routes
+from harness.reference.sandbox import Sandbox
+from harness.reference.stepup import StepupBank
+from harness.reference.workflow import WorkflowBank
 from harness.regime import DEFAULT_REGIME, load_regime
 
-FAMILIES = ("escalation", "workflow", "stepup", "dedicated")
-
-
-def _family_classes() -> dict[str, type[FamilyBank]]:
-    from harness.reference.dedicated import DedicatedBank
-    from harness.reference.escalation import EscalationBank
-    from harness.reference.stepup import StepupBank
-    from harness.reference.workflow import WorkflowBank
-
-    return {
-        "escalation": EscalationBank,
-        "workflow": WorkflowBank,
-        "stepup": StepupBank,
-        "dedicated": DedicatedBank,
-    }
+BANKS: dict[str, type[FamilyBank]] = {
+    "escalation": EscalationBank,
+    "workflow": WorkflowBank,
+    "stepup": StepupBank,
+    "dedicated": DedicatedBank,
+}
+FAMILIES = tuple(BANKS)
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -65,21 +61,21 @@ def create_app(
     if dialect == "alt":
         from harness.reference.alt import AltDialect
 
-        return AltDialect(_build(defects, regime, sandbox, BankClock(resolution=1)))
-    return _build(defects, regime, sandbox, BankClock())
+        return AltDialect(_build(defects, regime, sandbox, Clock(resolution=1)))
+    return _build(defects, regime, sandbox, Clock())
 
 
-def _build(defects: Iterable[str], regime: str, sandbox: bool, clock: BankClock) -> Starlette:
+def _build(defects: Iterable[str], regime: str, sandbox: bool, clock: Clock) -> Starlette:
     active = ActiveDefects(defects)
     limits = load_regime(regime)
     banks: dict[str, FamilyBank] = {}
     mounts = []
-    for name, cls in _family_classes().items():
+    for name, cls in BANKS.items():
         bank = cls(clock, active, limits)
         banks[name] = bank
         routes = list(bank.routes())
         if sandbox:
-            routes += sandbox_routes(bank)
+            routes += Sandbox(bank).routes()
         mounts.append(Mount(f"/{name}", routes=routes, name=name))
     app = Starlette(routes=mounts, exception_handlers={404: _not_found, 405: _method_not_allowed})
     app.state.banks = banks

@@ -34,18 +34,27 @@ def _count(exact: float, start: float, resolution: int) -> float:
 
 
 class Clock:
-    """A clock: its parent's time (system time for the bank's own) plus an offset that only
-    grows. The bank-wide clock has no parent; each PSU's clock is layered on the bank's, so
-    advancing the bank moves every PSU and advancing a PSU moves only that PSU (SBX-3)."""
+    """A clock: its parent's time (system time for a clock without one) plus an offset that
+    only grows. The bank-wide clock has no parent; each PSU's clock is `layered()` on the
+    bank's, so advancing the bank moves every PSU and advancing a PSU moves only that PSU
+    (SBX-3). One class for both because they differ only in what they count from."""
 
-    def __init__(self, parent: Clock | None = None, resolution: int = 0) -> None:
+    resolution: int
+
+    def __init__(self, resolution: int = 0, *, parent: Clock | None = None) -> None:
         if resolution < 0:
             raise ValueError("a clock's resolution is 0 (exact) or a whole number of seconds")
+        if parent is not None and resolution != parent.resolution:
+            raise ValueError("a layered clock counts at its parent's resolution")
         self._parent = parent
-        self.resolution: int = parent.resolution if parent is not None else resolution
+        self.resolution = resolution
         self._offset = 0
         self._lock = threading.Lock()
         self._start = self.exact()
+
+    def layered(self) -> Clock:
+        """A clock that moves with this one and can be moved further on its own (a PSU's, on the bank's)."""
+        return Clock(self.resolution, parent=self)
 
     def exact(self) -> float:
         """The time at full precision (what a clock layered on this one counts from)."""
@@ -63,20 +72,6 @@ class Clock:
             raise ValueError("a clock only moves forward")
         with self._lock:
             self._offset += seconds
-
-
-class BankClock(Clock):
-    """The bank-wide clock: system time plus an offset that only grows."""
-
-    def __init__(self, resolution: int = 0) -> None:
-        super().__init__(None, resolution)
-
-
-class PsuClock(Clock):
-    """One PSU's clock: the bank's time plus this PSU's own offset, at the bank's resolution."""
-
-    def __init__(self, bank: BankClock) -> None:
-        super().__init__(bank)
 
 
 def isoformat(moment: datetime) -> str:

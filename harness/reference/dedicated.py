@@ -21,17 +21,19 @@ from __future__ import annotations
 
 import html
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute
 
 from harness.reference import sandbox
-from harness.reference.dedicated_defects import (  # noqa: F401  (importing registers them)
+from harness.reference.dedicated_defects import (
     ANY_REDIRECT_URI,
     BALANCE_WITHOUT_SCOPE,
     CODE_REUSABLE,
@@ -56,6 +58,7 @@ from harness.reference.family import (
     same_secret,
     transaction_history,
 )
+from harness.reference.refusal import Refusal
 
 FAMILY = "dedicated"
 SCOPES = ("account.list", "account.details", "account.balance")
@@ -65,8 +68,6 @@ CODE_ERROR = "Entity not found or Invalid access code"
 REQUEST_ID_PARAM = "x-request-id"
 REQUEST_ID_FIELD = "requestId"
 SOURCE_EXPIRES_IN = 315_360_000  # the source's own example (ten years); only the DED-6 defect answers it
-
-# -- named defects: each violates exactly one rule ------------------------------------------
 
 
 # -- state -------------------------------------------------------------------------------
@@ -126,10 +127,6 @@ class Token:
     issued_at: float
     lifetime: int
     revoked: bool = False
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return json_response({"message": message}, status)
 
 
 def _scope_list(raw: str | None) -> list[str]:
@@ -248,20 +245,20 @@ class DedicatedBank(FamilyBank):
             tpp = self._tpps.get(client_id or "")
             secret_ok = tpp is not None and same_secret(q.get("secret"), tpp.secret)
             if tpp is None or not (secret_ok or IGNORES_SECRET in self.defects):
-                return _error(401, "Unknown TPP client or invalid secret")
+                raise Refusal(401, message="Unknown TPP client or invalid secret")
             if not redirect_uri:
-                return _error(400, "redirect_uri is required")
+                raise Refusal(400, message="redirect_uri is required")
             if redirect_uri != tpp.redirect_uri and ANY_REDIRECT_URI not in self.defects:
-                return _error(400, "redirect_uri is not registered for this client")
+                raise Refusal(400, message="redirect_uri is not registered for this client")
             scopes = _scope_list(q.get("scope"))
             unknown = [s for s in scopes if s not in SCOPES]
             if unknown and UNKNOWN_SCOPE in self.defects:
                 scopes = [s for s in scopes if s in SCOPES]
                 unknown = []
             if unknown:
-                return _error(400, f"Unknown scope: {' '.join(unknown)}")
+                raise Refusal(400, message=f"Unknown scope: {' '.join(unknown)}")
             if not scopes:
-                return _error(400, "scope is required")
+                raise Refusal(400, message="scope is required")
             request_id = new_token(15)
             self._requests[request_id] = AuthRequest(request_id, tpp.client_id, scopes, redirect_uri, q.get("state"))
         # An absolute URL on the request's own base, so it works in process and served.
@@ -278,7 +275,7 @@ class DedicatedBank(FamilyBank):
         with self.lock:
             auth = self._requests.get(request_id)
             if auth is None or auth.used:
-                return _error(404, "Unknown or already used authorization request")
+                raise Refusal(404, message="Unknown or already used authorization request")
             client_id, scopes = auth.client_id, list(auth.scopes)
         boxes = "\n".join(
             f'<label><input type="checkbox" name="scope" value="{html.escape(s)}" checked> {html.escape(s)}</label><br>'
@@ -310,24 +307,12 @@ class DedicatedBank(FamilyBank):
         with self.lock:
             auth = self._requests.get(request_id)
             if auth is None or auth.used:
-                return _error(404, "Unknown or already used authorization request")
+                raise Refusal(404, message="Unknown or already used authorization request")
             if approve != "true":
                 # Deny (or no explicit approval): the PSU may cancel without logging in.
                 auth.used = True
                 return self._redirect(auth, {"error": "access_denied"})
-            psu = self._by_username.get(one("username") or "")
-            if psu is not None and psu.blocked_until is not None:
-                if self._now(psu.psu_id) < psu.blocked_until:
-                    return _error(403, "Login temporarily blocked after too many failed attempts")
-                psu.blocked_until, psu.failed_logins = None, 0
-            if psu is None or not same_secret(one("password"), psu.password):
-                if psu is not None:
-                    psu.failed_logins += 1
-                    if psu.failed_logins >= self.regime["max_failed_attempts"]:
-                        psu.blocked_until = self._now(psu.psu_id) + self.regime["sca_block"]
-                # Same answer for an unknown username and a wrong password (Art. 4(3)(a)).
-                return _error(401, "Invalid username or password")
-            psu.failed_logins = 0
+            psu = self._psu_login(one("username") or "", one("password"))
             raw_scope = " ".join(v for v in form.get("scope", []) if v.strip())
             if raw_scope:
                 approved = [s for s in _scope_list(raw_scope) if s in auth.scopes]
@@ -340,6 +325,23 @@ class DedicatedBank(FamilyBank):
             code = new_token()
             self._codes[code] = Code(auth.client_id, psu.psu_id, granted, self._now(psu.psu_id))
             return self._redirect(auth, {"code": code})
+
+    def _psu_login(self, username: str, password: str | None) -> Psu:
+        """The PSU logging in on the consent page, counting failures towards a temporary block."""
+        psu = self._by_username.get(username)
+        if psu is not None and psu.blocked_until is not None:
+            if self._now(psu.psu_id) < psu.blocked_until:
+                raise Refusal(403, message="Login temporarily blocked after too many failed attempts")
+            psu.blocked_until, psu.failed_logins = None, 0
+        if psu is None or not same_secret(password, psu.password):
+            if psu is not None:
+                psu.failed_logins += 1
+                if psu.failed_logins >= self.regime["max_failed_attempts"]:
+                    psu.blocked_until = self._now(psu.psu_id) + self.regime["sca_block"]
+            # Same answer for an unknown username and a wrong password (Art. 4(3)(a)).
+            raise Refusal(401, message="Invalid username or password")
+        psu.failed_logins = 0
+        return psu
 
     def _redirect(self, auth: AuthRequest, params: dict[str, str]) -> Response:
         if auth.state is not None:
@@ -361,14 +363,14 @@ class DedicatedBank(FamilyBank):
             )
             if not valid or code is None:
                 if CODE_WRONG_ERROR in self.defects:
-                    return json_response({"error": "invalid_grant"}, 400)
-                return _error(404, CODE_ERROR)
+                    raise Refusal(400, body={"error": "invalid_grant"})
+                raise Refusal(404, message=CODE_ERROR)
             tpp = self._tpps[code.client_id]
             if not secret:
                 if TOKEN_WITHOUT_SECRET not in self.defects:
-                    return _error(401, "Client authentication required: secret is missing")
+                    raise Refusal(401, message="Client authentication required: secret is missing")
             elif not same_secret(secret, tpp.secret):
-                return _error(401, "Invalid client secret")
+                raise Refusal(401, message="Invalid client secret")
             code.used = True
             access_token = new_token()
             token = Token(code.psu_id, code.client_id, list(code.scopes), self._now(code.psu_id), self._lifetime())
@@ -384,35 +386,37 @@ class DedicatedBank(FamilyBank):
             if token is not None and token.revoked and REVOKE_TWICE_SUCCESS in self.defects:
                 return json_response({"status": "success"})
             if token is None or token.revoked or self._active_token(raw) is None:
-                return json_response({"status": "failure"}, 400)
+                raise Refusal(400, body={"status": "failure"})  # the source's answer, not the family's error
             token.revoked = True
         return json_response({"status": "success"})
 
-    def _authorized(self, request: Request, scope: str) -> Token | Response:
-        """The bearer token if it is active and has `scope`, else the refusal to answer."""
+    def _authorized(self, request: Request, scope: str) -> Token:
+        """DED-3/4/6: the bearer token, if it is active and has `scope`."""
         token = self._active_token(bearer_token(request))
         if token is None:
-            return _error(401, "Invalid, expired or revoked access token")
+            raise Refusal(401, message="Invalid, expired or revoked access token")
         if scope not in token.scopes and not (scope == "account.balance" and BALANCE_WITHOUT_SCOPE in self.defects):
-            return _error(403, f"The token has no {scope} consent")
+            raise Refusal(403, message=f"The token has no {scope} consent")
         return token
 
-    def _owned_account(self, request: Request, scope: str) -> Account | Response:
-        """The account the request names, if its token has `scope` and its PSU owns the account,
-        else the refusal to answer. Call under self.lock."""
-        token = self._authorized(request, scope)
-        if isinstance(token, Response):
-            return token
+    @contextmanager
+    def authenticated(self, request: Request, scope: str) -> Iterator[Token]:
+        """The request's token for `scope`, with the bank's state held for the handler's body."""
+        with self.lock:
+            yield self._authorized(request, scope)
+
+    def _owned_account(self, request: Request, token: Token) -> Account:
+        """DED-5: the account the request names, if the token's PSU owns it."""
         raw = request.query_params.get("accountId") or ""
         if not raw:
-            return _error(400, "accountId is required")
+            raise Refusal(400, message="accountId is required")
         try:
             account_id = int(raw)
         except ValueError:
-            return _error(404, "Account not found")
+            raise Refusal(404, message="Account not found") from None
         entry = self._accounts.get(account_id)
         if entry is None or (entry[0] != token.psu_id and FOREIGN_ACCOUNT not in self.defects):
-            return _error(404, "Account not found")
+            raise Refusal(404, message="Account not found")
         return entry[1]
 
     @staticmethod
@@ -426,28 +430,20 @@ class DedicatedBank(FamilyBank):
         }
 
     async def accounts(self, request: Request) -> Response:
-        with self.lock:
-            token = self._authorized(request, "account.list")
-            if isinstance(token, Response):
-                return token
+        with self.authenticated(request, "account.list") as token:
             owned = [self._account_json(a) for a in self._psus[token.psu_id].accounts]
             if EMPTY_ACCOUNT_LIST in self.defects:
                 owned = []
         return json_response({"accounts": owned})
 
     async def account(self, request: Request) -> Response:
-        with self.lock:
-            account = self._owned_account(request, "account.details")
-            if isinstance(account, Response):
-                return account
-            body = self._account_json(account)
+        with self.authenticated(request, "account.details") as token:
+            body = self._account_json(self._owned_account(request, token))
         return json_response({"account": body})
 
     async def balance(self, request: Request) -> Response:
-        with self.lock:
-            account = self._owned_account(request, "account.balance")
-            if isinstance(account, Response):
-                return account
+        with self.authenticated(request, "account.balance") as token:
+            account = self._owned_account(request, token)
             body = {
                 "id": account.id,
                 "name": account.name,
@@ -455,14 +451,18 @@ class DedicatedBank(FamilyBank):
             }
         return json_response({"account": body})
 
+    # -- errors and routes -----------------------------------------------------------------
+    def refused(self, refusal: Refusal) -> Response:
+        return json_response({"message": refusal.message}, refusal.status)
+
     def routes(self) -> list[BaseRoute]:
         return [
-            Route("/api/tpp/authorize", self.authorize, methods=["POST"], name="authorize"),
-            Route("/consent", self.consent_page, methods=["GET"], name="getConsentPage"),
-            Route("/consent", self.consent, methods=["POST"], name="submitConsent"),
-            Route("/api/client/token", self.token, methods=["POST"], name="createToken"),
-            Route("/api/client/token/revoke", self.revoke, methods=["POST"], name="revokeToken"),
-            Route("/api/tpp/accounts", self.accounts, methods=["POST"], name="getAccounts"),
-            Route("/api/tpp/account", self.account, methods=["POST"], name="getAccount"),
-            Route("/api/tpp/account/balance", self.balance, methods=["POST"], name="getBalance"),
+            self.route("/api/tpp/authorize", self.authorize, "POST", "authorize"),
+            self.route("/consent", self.consent_page, "GET", "getConsentPage"),
+            self.route("/consent", self.consent, "POST", "submitConsent"),
+            self.route("/api/client/token", self.token, "POST", "createToken"),
+            self.route("/api/client/token/revoke", self.revoke, "POST", "revokeToken"),
+            self.route("/api/tpp/accounts", self.accounts, "POST", "getAccounts"),
+            self.route("/api/tpp/account", self.account, "POST", "getAccount"),
+            self.route("/api/tpp/account/balance", self.balance, "POST", "getBalance"),
         ]

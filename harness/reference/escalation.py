@@ -14,18 +14,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl, unquote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from harness.reference import sandbox
-from harness.reference.escalation_defects import (  # noqa: F401  (importing registers them)
+from harness.reference.escalation_defects import (
     ALTERNATING_REQUEST_ID,
     BARE_401,
     BLOCK_TOO_SHORT,
@@ -63,6 +65,7 @@ from harness.reference.family import (
     same_secret,
     transaction_history,
 )
+from harness.reference.refusal import Endpoint, Refusal
 
 FAMILY = "escalation"
 DAY = 86_400
@@ -152,19 +155,6 @@ async def _form(request: Request) -> dict[str, str]:
     return dict(parse_qsl(raw, keep_blank_values=True))
 
 
-def _oauth_error(status: int, error: str, description: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    base = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-    base.update(headers or {})
-    return json_response({"error": error, "error_description": description}, status, base)
-
-
-class _Refusal(Exception):
-    """An envelope error answered from deep inside a handler."""
-
-    def __init__(self, response: JSONResponse) -> None:
-        self.response = response
-
-
 class EscalationBank(FamilyBank):
     family = FAMILY
 
@@ -240,18 +230,20 @@ class EscalationBank(FamilyBank):
         if STATIC_REQUEST_ID in self.defects:
             return STATIC_ID
         if ALTERNATING_REQUEST_ID in self.defects:
-            self._responses += 1
-            return ALTERNATING_IDS[self._responses % 2]
+            with self.lock:  # refusals are rendered after the handler let go of the lock
+                self._responses += 1
+                return ALTERNATING_IDS[self._responses % 2]
         return new_id()
 
     def _envelope(
         self,
         status: int,
         resources: dict[str, Any] | None = None,
-        messages: list | None = None,
+        messages: list[dict[str, str]] | None = None,
         flush: bool | None = None,
         headers: dict[str, str] | None = None,
     ) -> JSONResponse:
+        """ESC-1: every `/private` answer, success or error."""
         outcome = "SUCCESS" if status < 400 else "ERROR"
         body = {
             "result": {
@@ -264,9 +256,25 @@ class EscalationBank(FamilyBank):
         }
         return json_response(body, status, headers)
 
-    def _error(self, status: int, code: str, message: str, resources: dict | None = None, **kw: Any) -> JSONResponse:
-        return self._envelope(status, resources, [{"code": code, "message": message, "type": "ERROR"}], **kw)
+    # -- errors: the ESC-1 envelope on /private, RFC 6749 on the OAuth endpoints ------------
+    def refused(self, refusal: Refusal) -> Response:
+        """An ESC-1 error envelope; `extra` may name its `resources` and `flushMessages`."""
+        message = {"code": refusal.code, "message": refusal.message, "type": "ERROR"}
+        return self._envelope(
+            refusal.status,
+            refusal.extra.get("resources"),
+            [message],
+            refusal.extra.get("flushMessages"),
+            dict(refusal.headers),
+        )
 
+    @staticmethod
+    def oauth_refused(refusal: Refusal) -> Response:
+        """RFC 6749 §5.2: `{"error", "error_description"}`, never cached."""
+        headers = {"Cache-Control": "no-store", "Pragma": "no-cache", **refusal.headers}
+        return json_response({"error": refusal.code, "error_description": refusal.message}, refusal.status, headers)
+
+    # -- authentication --------------------------------------------------------------------
     def _authenticate(self, request: Request) -> Token:
         given = bearer_token(request)
         token = self.tokens.get(_digest(given)) if given else None
@@ -275,14 +283,18 @@ class EscalationBank(FamilyBank):
                 return token
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         if BARE_401 in self.defects:
-            raise _Refusal(json_response({"error": "invalid_token"}, 401, headers))
-        raise _Refusal(
-            self._error(401, "PSD2_INVALID_TOKEN", "missing, invalid or expired access token", headers=headers)
-        )
+            raise Refusal(401, headers=headers, body={"error": "invalid_token"})
+        raise Refusal(401, "PSD2_INVALID_TOKEN", "missing, invalid or expired access token", headers)
+
+    @contextmanager
+    def authenticated(self, request: Request) -> Iterator[Token]:
+        """The request's access token, with the bank's state held for the handler's body."""
+        with self.lock:
+            yield self._authenticate(request)
 
     def _check_customer(self, token: Token, customer_id: str) -> Customer:
         if customer_id != token.customer_id and CROSS_CUSTOMER not in self.defects:
-            raise _Refusal(self._error(403, "PSD2_FORBIDDEN", "the access token does not belong to this customer"))
+            raise Refusal(403, "PSD2_FORBIDDEN", "the access token does not belong to this customer")
         return self.customers[token.customer_id]
 
     def _sca_key(self, customer_id: str, client_id: str, product_id: str) -> tuple[str, str, str]:
@@ -307,10 +319,10 @@ class EscalationBank(FamilyBank):
         with self.lock:
             client = self.clients.get(form.get("client_id", ""))
             if client is None:
-                return _oauth_error(400, "invalid_request", "unknown client_id")
+                raise Refusal(400, "invalid_request", "unknown client_id")
             given_redirect = form.get("redirect_uri")
             if given_redirect is not None and given_redirect != client.redirect_uri:
-                return _oauth_error(400, "invalid_request", "redirect_uri is not registered for this client")
+                raise Refusal(400, "invalid_request", "redirect_uri is not registered for this client")
             redirect = client.redirect_uri
             state = form.get("state")
             sep = "&" if "?" in redirect else "?"
@@ -318,15 +330,7 @@ class EscalationBank(FamilyBank):
             if response_type != "code":
                 query = {"error": "unsupported_response_type"} | ({"state": state} if state is not None else {})
                 return Response(status_code=302, headers={"Location": redirect + sep + urlencode(query)})
-            customer_id = self.usernames.get(form.get("username", ""))
-            customer = self.customers.get(customer_id) if customer_id else None
-            expected = customer.password if customer else "x" * 16  # same work for an unknown user
-            if not (same_secret(form.get("password"), expected) and customer is not None):
-                if customer is None and LOGIN_UNKNOWN_404 in self.defects:
-                    return _oauth_error(404, "access_denied", "invalid username or password")
-                if customer is None and LOGIN_REVEALS_USER in self.defects:
-                    return _oauth_error(401, "access_denied", "unknown username")
-                return _oauth_error(401, "access_denied", "invalid username or password")
+            customer = self._login(form)
             code = new_token()
             self.codes[_digest(code)] = Code(
                 code,
@@ -341,8 +345,22 @@ class EscalationBank(FamilyBank):
                 status_code=302, headers={"Location": redirect + sep + urlencode(query), "Cache-Control": "no-store"}
             )
 
-    async def token(self, request: Request) -> Response:
-        form = await _form(request)
+    def _login(self, form: dict[str, str]) -> Customer:
+        """ESC-9: the customer the form's username and password name; an unknown username and a
+        wrong password get the same answer."""
+        customer_id = self.usernames.get(form.get("username", ""))
+        customer = self.customers.get(customer_id) if customer_id else None
+        expected = customer.password if customer else "x" * 16  # same work for an unknown user
+        if not (same_secret(form.get("password"), expected) and customer is not None):
+            if customer is None and LOGIN_UNKNOWN_404 in self.defects:
+                raise Refusal(404, "access_denied", "invalid username or password")
+            if customer is None and LOGIN_REVEALS_USER in self.defects:
+                raise Refusal(401, "access_denied", "unknown username")
+            raise Refusal(401, "access_denied", "invalid username or password")
+        return customer
+
+    def _client(self, request: Request, form: dict[str, str]) -> Client:
+        """RFC 6749 §2.3.1: the client of HTTP Basic credentials, else of `client_id`/`client_secret`."""
         client_id, secret = form.get("client_id"), form.get("client_secret")
         scheme, _, creds = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "basic" and creds:
@@ -352,23 +370,25 @@ class EscalationBank(FamilyBank):
                 pair = ""
             cid, _, csec = pair.partition(":")
             client_id, secret = unquote(cid), unquote(csec)
+        client = self.clients.get(client_id or "")
+        if client is None or not same_secret(secret, client.secret):
+            raise Refusal(
+                401, "invalid_client", "client authentication failed", {"WWW-Authenticate": 'Basic realm="escalation"'}
+            )
+        return client
+
+    async def token(self, request: Request) -> Response:
+        form = await _form(request)
         with self.lock:
-            client = self.clients.get(client_id or "")
-            if client is None or not same_secret(secret, client.secret):
-                return _oauth_error(
-                    401,
-                    "invalid_client",
-                    "client authentication failed",
-                    {"WWW-Authenticate": 'Basic realm="escalation"'},
-                )
+            client = self._client(request, form)
             grant_type = form.get("grant_type")
             if not grant_type:
-                return _oauth_error(400, "invalid_request", "grant_type is required")
+                raise Refusal(400, "invalid_request", "grant_type is required")
             if grant_type != "authorization_code":
-                return _oauth_error(400, "unsupported_grant_type", "only authorization_code is supported")
+                raise Refusal(400, "unsupported_grant_type", "only authorization_code is supported")
             given = form.get("code")
             if not given:
-                return _oauth_error(400, "invalid_request", "code is required")
+                raise Refusal(400, "invalid_request", "code is required")
             code = self.codes.get(_digest(given))
             if (
                 code is None
@@ -378,7 +398,7 @@ class EscalationBank(FamilyBank):
                 or (code.redirect_given and form.get("redirect_uri") != code.redirect_uri)
                 or (form.get("redirect_uri") is not None and form.get("redirect_uri") != code.redirect_uri)
             ):
-                return _oauth_error(400, "invalid_grant", "the authorization code is invalid, expired or already used")
+                raise Refusal(400, "invalid_grant", "the authorization code is invalid, expired or already used")
             del self.codes[_digest(given)]  # single use
             access = new_token(32)
             self.tokens[_digest(access)] = Token(
@@ -392,14 +412,11 @@ class EscalationBank(FamilyBank):
             )
 
     # -- inquiry APIs (ESC-1, 2, 4, 5, 6, 8) ------------------------------------------------
-    def inquiry(self, kind: str):
+    def inquiry(self, kind: str) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             raw = await request.body()
-            with self.lock:
-                try:
-                    return self._inquire(request, kind, raw)
-                except _Refusal as refusal:
-                    return refusal.response
+            with self.authenticated(request) as token:
+                return self._inquire(request, token, kind, raw)
 
         return endpoint
 
@@ -411,7 +428,7 @@ class EscalationBank(FamilyBank):
             except ValueError:
                 body = None
         if not isinstance(body, dict):
-            raise _Refusal(self._error(400, "PSD2_INVALID_REQUEST", "the body must be a JSON object"))
+            raise Refusal(400, "PSD2_INVALID_REQUEST", "the body must be a JSON object")
         try:
             values = []
             for key, default in (("dateFrom", start), ("dateTo", today)):
@@ -423,24 +440,24 @@ class EscalationBank(FamilyBank):
                 else:
                     raise ValueError(key)
         except ValueError:
-            raise _Refusal(
-                self._error(400, "PSD2_INVALID_REQUEST", "dateFrom and dateTo must be ISO dates (YYYY-MM-DD)")
-            ) from None
+            raise Refusal(400, "PSD2_INVALID_REQUEST", "dateFrom and dateTo must be ISO dates (YYYY-MM-DD)") from None
         if values[0] > values[1]:
-            raise _Refusal(self._error(400, "PSD2_INVALID_REQUEST", "dateFrom is after dateTo"))
+            raise Refusal(400, "PSD2_INVALID_REQUEST", "dateFrom is after dateTo")
         return values[0], values[1]
 
-    def _inquire(self, request: Request, kind: str, raw: bytes) -> Response:
-        token = self._authenticate(request)
+    def _product(self, request: Request, token: Token, kind: str) -> Product:
+        """ESC-8: the path's product, if the token's customer owns it and the inquiry serves its type."""
         customer_id = request.path_params["customerId"]
         self._check_customer(token, customer_id)
         product = self.products.get(request.path_params["productId"])
         if product is None or (product.customer_id != customer_id and FOREIGN_PRODUCT not in self.defects):
-            raise _Refusal(self._error(404, "PSD2_PRODUCT_NOT_FOUND", "no such product for this customer"))
+            raise Refusal(404, "PSD2_PRODUCT_NOT_FOUND", "no such product for this customer")
         if product.type not in SERVES[kind]:
-            raise _Refusal(
-                self._error(400, "PSD2_PRODUCT_TYPE_NOT_SUPPORTED", "this inquiry does not apply to this product type")
-            )
+            raise Refusal(400, "PSD2_PRODUCT_TYPE_NOT_SUPPORTED", "this inquiry does not apply to this product type")
+        return product
+
+    def _inquire(self, request: Request, token: Token, kind: str, raw: bytes) -> Response:
+        product = self._product(request, token, kind)
         clock = self.psu_clock(token.customer_id)
         now = clock.time()
         today = clock.now().date()
@@ -448,38 +465,41 @@ class EscalationBank(FamilyBank):
         start = today - timedelta(days=window)
         date_from, date_to = (start, today) if kind == "balance" else self._dates(raw, today, start)
         old = date_from < start
+        if not self._sca_serves(token, product, kind, old, now):
+            esc = Escalation(
+                new_id(), token.customer_id, token.client_id, product.product_id, "old" if old else "recent"
+            )
+            self.escalations[esc.resource_id] = esc
+            raise Refusal(
+                401 if SCA_REQUIRED_401 in self.defects else 403,
+                "PSD2_SCA_REQUIRED",
+                SCA_REQUIRED_TEXT,
+                extra={
+                    "resources": {"resourceId": esc.resource_id},
+                    "flushMessages": SCA_REQUIRED_NO_FLUSH not in self.defects,
+                },
+            )
+        return self._envelope(200, self._data(kind, product, date_from, date_to, today))
+
+    def _sca_serves(self, token: Token, product: Product, kind: str, old: bool, now: float) -> bool:
+        """ESC-4/5/6: whether the SCA on record serves this inquiry now (consuming a one-shot grant)."""
         key = self._sca_key(token.customer_id, token.client_id, product.product_id)
         one_shot = (
             old
             and OLD_SCA_REUSABLE not in self.defects
             and not (OLD_CARDS_EXEMPT in self.defects and kind in ("cards", "transfers"))
         )
-        if one_shot:
-            granted = self.old_grants.get(key)
-            allowed = granted is not None and now - granted < self.regime["session_idle"]
-            if allowed:
-                del self.old_grants[key]  # one SCA serves one old-transactions request (ESC-5)
-                if OLD_SCA_REUSABLE_30S in self.defects:
-                    self.old_reuse_until[key] = now + REUSE_SECONDS
-            elif now < self.old_reuse_until.get(key, now):
-                allowed = True  # esc-old-sca-reusable-30s: the used SCA serves again
-        else:
+        if not one_shot:
             last = self.sca.get(key)
             renewal = self.regime["sca_renewal"] - (DAY if SCA_EXPIRES_EARLY in self.defects else 0)
-            allowed = last is not None and (SCA_NEVER_EXPIRES in self.defects or now - last < renewal)
-        if not allowed:
-            esc = Escalation(
-                new_id(), token.customer_id, token.client_id, product.product_id, "old" if old else "recent"
-            )
-            self.escalations[esc.resource_id] = esc
-            return self._error(
-                401 if SCA_REQUIRED_401 in self.defects else 403,
-                "PSD2_SCA_REQUIRED",
-                SCA_REQUIRED_TEXT,
-                {"resourceId": esc.resource_id},
-                flush=SCA_REQUIRED_NO_FLUSH not in self.defects,
-            )
-        return self._envelope(200, self._data(kind, product, date_from, date_to, today))
+            return last is not None and (SCA_NEVER_EXPIRES in self.defects or now - last < renewal)
+        granted = self.old_grants.get(key)
+        if granted is not None and now - granted < self.regime["session_idle"]:
+            del self.old_grants[key]  # one SCA serves one old-transactions request (ESC-5)
+            if OLD_SCA_REUSABLE_30S in self.defects:
+                self.old_reuse_until[key] = now + REUSE_SECONDS
+            return True
+        return now < self.old_reuse_until.get(key, now)  # esc-old-sca-reusable-30s: the used SCA serves again
 
     def _data(self, kind: str, product: Product, date_from: date, date_to: date, today: date) -> dict[str, Any]:
         opened = self.customers[product.customer_id].opened
@@ -522,28 +542,24 @@ class EscalationBank(FamilyBank):
         return out
 
     # -- privilege escalation (ESC-3, 7, 8) ------------------------------------------------
-    def _escalation(self, request: Request) -> tuple[Token, Customer, Escalation]:
-        token = self._authenticate(request)
+    def _escalation(self, request: Request, token: Token) -> tuple[Customer, Escalation]:
         customer = self._check_customer(token, request.path_params["customerId"])
         esc = self.escalations.get(request.path_params["resourceId"])
         if esc is None or esc.customer_id != token.customer_id or esc.client_id != token.client_id:
-            raise _Refusal(self._error(404, "PSD2_SCA_NOT_FOUND", "no such escalation for this customer and client"))
-        return token, customer, esc
+            raise Refusal(404, "PSD2_SCA_NOT_FOUND", "no such escalation for this customer and client")
+        return customer, esc
 
-    def _blocked_answer(self) -> JSONResponse:
-        return self._error(403, "PSD2_SCA_BLOCKED", "too many failed attempts: SCA is temporarily blocked")
+    def _check_unblocked(self, customer: Customer, now: float) -> None:
+        if self._blocked(customer, now):
+            raise Refusal(403, "PSD2_SCA_BLOCKED", "too many failed attempts: SCA is temporarily blocked")
 
     async def challenge(self, request: Request) -> Response:
-        with self.lock:
-            try:
-                _, customer, esc = self._escalation(request)
-            except _Refusal as refusal:
-                return refusal.response
+        with self.authenticated(request) as token:
+            customer, esc = self._escalation(request, token)
             clock = self.psu_clock(customer.customer_id)
-            if self._blocked(customer, clock.time()):
-                return self._blocked_answer()
+            self._check_unblocked(customer, clock.time())
             if esc.verified:
-                return self._error(409, "PSD2_SCA_ALREADY_COMPLETED", "this escalation is already completed")
+                raise Refusal(409, "PSD2_SCA_ALREADY_COMPLETED", "this escalation is already completed")
             esc.otp, esc.otp_sent_at = new_otp(), clock.time()
             self.outbox.send("sms", customer.phone, esc.otp, clock.now())
             return self._envelope(
@@ -558,77 +574,66 @@ class EscalationBank(FamilyBank):
 
     async def verify(self, request: Request) -> Response:
         otp = (await json_body(request)).get("otp")
-        with self.lock:
-            try:
-                _, customer, esc = self._escalation(request)
-            except _Refusal as refusal:
-                return refusal.response
+        with self.authenticated(request) as token:
+            customer, esc = self._escalation(request, token)
             now = self._now(customer.customer_id)
-            if self._blocked(customer, now):
-                return self._blocked_answer()
+            self._check_unblocked(customer, now)
             live = esc.otp is not None and now - esc.otp_sent_at < self.regime["session_idle"]
-            if live and same_secret(otp, esc.otp):
-                customer.failures = esc.failures = 0
-                esc.verified = True
-                if OTP_REUSABLE not in self.defects:
-                    esc.otp = None  # Art. 4(1): accepted once
-                key = self._sca_key(esc.customer_id, esc.client_id, esc.product_id)
-                self.sca[key] = now
-                if esc.scope == "old":
-                    self.old_grants[key] = now
-                return self._envelope(
-                    200,
-                    {
-                        "resourceId": esc.resource_id,
-                        "productId": esc.product_id,
-                        "scaStatus": "FINALISED",
-                        "scope": esc.scope,
-                    },
-                )
-            counter = esc if COUNT_PER_ESCALATION in self.defects else customer
-            counter.failures += 1
-            limit = self.regime["max_failed_attempts"] + (1 if BLOCKS_AFTER_SIX in self.defects else 0)
-            if counter.failures >= limit and NEVER_BLOCKS not in self.defects:
-                block = self.regime["sca_block"] // (2 if BLOCK_TOO_SHORT in self.defects else 1)
-                customer.blocked_until = now + block
-                customer.failures = 0
-                for other in self.escalations.values():
-                    if other.customer_id == customer.customer_id:
-                        other.otp, other.failures = None, 0  # a new challenge is needed after the block
-            if WRONG_OTP_VOIDS in self.defects:
-                esc.otp = None
-            return self._error(
-                401 if WRONG_OTP_401 in self.defects else 400,
-                "PSD2_SCA_INVALID_OTP",
-                "the OTP is wrong, expired or already used",
+            if not (live and same_secret(otp, esc.otp)):
+                self._wrong_otp(customer, esc, now)
+            customer.failures = esc.failures = 0
+            esc.verified = True
+            if OTP_REUSABLE not in self.defects:
+                esc.otp = None  # Art. 4(1): accepted once
+            key = self._sca_key(esc.customer_id, esc.client_id, esc.product_id)
+            self.sca[key] = now
+            if esc.scope == "old":
+                self.old_grants[key] = now
+            return self._envelope(
+                200,
+                {
+                    "resourceId": esc.resource_id,
+                    "productId": esc.product_id,
+                    "scaStatus": "FINALISED",
+                    "scope": esc.scope,
+                },
             )
+
+    def _wrong_otp(self, customer: Customer, esc: Escalation, now: float) -> NoReturn:
+        """ESC-3/7: count the failure, block SCA at the limit, and refuse."""
+        counter = esc if COUNT_PER_ESCALATION in self.defects else customer
+        counter.failures += 1
+        limit = self.regime["max_failed_attempts"] + (1 if BLOCKS_AFTER_SIX in self.defects else 0)
+        if counter.failures >= limit and NEVER_BLOCKS not in self.defects:
+            block = self.regime["sca_block"] // (2 if BLOCK_TOO_SHORT in self.defects else 1)
+            customer.blocked_until = now + block
+            customer.failures = 0
+            for other in self.escalations.values():
+                if other.customer_id == customer.customer_id:
+                    other.otp, other.failures = None, 0  # a new challenge is needed after the block
+        if WRONG_OTP_VOIDS in self.defects:
+            esc.otp = None
+        raise Refusal(
+            401 if WRONG_OTP_401 in self.defects else 400,
+            "PSD2_SCA_INVALID_OTP",
+            "the OTP is wrong, expired or already used",
+        )
 
     # -- routes ------------------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
-        base = "/private/customers/{customerId}"
-        product = base + "/products/{productId}"
+        customer = "/private/customers/{customerId}"
+        product = customer + "/products/{productId}"
+        oauth = self.oauth_refused
+        inquiries = (
+            ("/balance/retrieve", "balance", "retrieveBalance"),
+            ("/transactions/retrieve", "transactions", "retrieveTransactions"),
+            ("/creditCardsTransactions/retrieve", "cards", "retrieveCreditCardTransactions"),
+            ("/moneyTransfer/history/retrieve", "transfers", "retrieveMoneyTransferHistory"),
+        )
         return [
-            Route("/oauth/authorize", self.authorize, methods=["POST"], name="authorize"),
-            Route("/oauth/token", self.token, methods=["POST"], name="requestToken"),
-            Route(product + "/balance/retrieve", self.inquiry("balance"), methods=["POST"], name="retrieveBalance"),
-            Route(
-                product + "/transactions/retrieve",
-                self.inquiry("transactions"),
-                methods=["POST"],
-                name="retrieveTransactions",
-            ),
-            Route(
-                product + "/creditCardsTransactions/retrieve",
-                self.inquiry("cards"),
-                methods=["POST"],
-                name="retrieveCreditCardTransactions",
-            ),
-            Route(
-                product + "/moneyTransfer/history/retrieve",
-                self.inquiry("transfers"),
-                methods=["POST"],
-                name="retrieveMoneyTransferHistory",
-            ),
-            Route(base + "/sca/{resourceId}/challenge", self.challenge, methods=["POST"], name="startScaChallenge"),
-            Route(base + "/sca/{resourceId}/verify", self.verify, methods=["POST"], name="verifyScaChallenge"),
+            self.route("/oauth/authorize", self.authorize, "POST", "authorize", envelope=oauth),
+            self.route("/oauth/token", self.token, "POST", "requestToken", envelope=oauth),
+            *(self.route(product + path, self.inquiry(kind), "POST", name) for path, kind, name in inquiries),
+            self.route(customer + "/sca/{resourceId}/challenge", self.challenge, "POST", "startScaChallenge"),
+            self.route(customer + "/sca/{resourceId}/verify", self.verify, "POST", "verifyScaChallenge"),
         ]

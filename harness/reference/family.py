@@ -1,27 +1,33 @@
 """What every family of the reference bank shares: PSUs with their clocks, the outbox of
-OTP messages, secrets, JSON answers and the lock that guards state.
+OTP messages, secrets, JSON answers, the lock that guards state and the way refusals reach
+the wire.
 
-A family subclasses `FamilyBank`, implements `create_psu()` (SBX-1) and `routes()`, and
-reads time only through `self.psu_clock(psu_id)` (or `self.clock_for(psu_id)` for an id that
-may name no PSU, such as one from a request path).
+A family subclasses `FamilyBank`, implements `create_psu()` (SBX-1), `routes()` (each made
+with `self.route(...)`) and `refused()` (its error envelope), raises `Refusal` wherever it
+refuses a request, and reads time only through `self.psu_clock(psu_id)` (or
+`self.clock_for(psu_id)` for an id that may name no PSU, such as one from a request path).
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
-from harness.reference.clock import BankClock, PsuClock, isoformat
+from harness.reference.clock import Clock, isoformat
 from harness.reference.defects import ActiveDefects
+from harness.reference.refusal import Endpoint, Envelope, Refusal, refusing
+from harness.reference.sandbox_defects import SHARED_PSU_CLOCK
 from harness.regime import Regime
 
 
@@ -58,8 +64,6 @@ async def json_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw:
         return {}
-    import json
-
     try:
         value = json.loads(raw)
     except ValueError:
@@ -124,45 +128,52 @@ def transaction_history(account_id: str, opened: date, today: date, every_days: 
     return rows
 
 
-class FamilyBank:
+class FamilyBank(ABC):
     """Base of a family: state, clocks, defects and regime shared by its endpoints."""
 
     family: str = ""
 
-    def __init__(self, bank_clock: BankClock, defects: ActiveDefects, regime: Regime) -> None:
+    def __init__(self, bank_clock: Clock, defects: ActiveDefects, regime: Regime) -> None:
         self.bank_clock = bank_clock
         self.defects = defects
         self.regime = regime
         self.lock = threading.RLock()
         self.outbox = Outbox()
-        self._clocks: dict[str, PsuClock] = {}
+        self._clocks: dict[str, Clock] = {}
 
     # -- clocks -----------------------------------------------------------------
-    def new_psu_clock(self, psu_id: str) -> PsuClock:
-        from harness.reference.sandbox import SHARED_PSU_CLOCK
-
+    def new_psu_clock(self, psu_id: str) -> Clock:
         with self.lock:
             if SHARED_PSU_CLOCK in self.defects:
-                clock = self._clocks.setdefault("*shared*", PsuClock(self.bank_clock))
+                clock = self._clocks.setdefault("*shared*", self.bank_clock.layered())
             else:
-                clock = PsuClock(self.bank_clock)
+                clock = self.bank_clock.layered()
             self._clocks[psu_id] = clock
             return clock
 
-    def clock_for(self, psu_id: str) -> PsuClock | None:
+    def clock_for(self, psu_id: str) -> Clock | None:
         return self._clocks.get(psu_id)
 
-    def psu_clock(self, psu_id: str) -> PsuClock:
+    def psu_clock(self, psu_id: str) -> Clock:
         """The clock of a PSU this bank made: `create_psu` gives each one, so it is always there."""
         clock = self._clocks.get(psu_id)
         assert clock is not None, f"PSU {psu_id!r} has no clock: every PSU gets one in create_psu"
         return clock
 
+    # -- routes -------------------------------------------------------------------
+    def route(self, path: str, endpoint: Endpoint, method: str, name: str, envelope: Envelope | None = None) -> Route:
+        """A route whose refusals are answered in `envelope`, by default the family's own (`refused`)."""
+        return Route(path, refusing(endpoint, envelope or self.refused), methods=[method], name=name)
+
     # -- to implement -------------------------------------------------------------
+    @abstractmethod
     def create_psu(self) -> dict[str, Any]:
         """SBX-1: make a fresh PSU and answer everything a case needs about it."""
-        raise NotImplementedError
 
+    @abstractmethod
     def routes(self) -> list[BaseRoute]:
         """The family's own routes, relative to its mount point."""
-        raise NotImplementedError
+
+    @abstractmethod
+    def refused(self, refusal: Refusal) -> Response:
+        """The family's error envelope: the one place that knows how this family words a refusal."""

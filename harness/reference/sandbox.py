@@ -2,29 +2,24 @@
 
 Not part of a production API: fresh PSUs, the inbox of OTP messages, per-PSU clocks and
 the bank-wide clock. Route names are the operationIds of `specs/sandbox.openapi.yaml`.
+Its refusals are its own `{"code": "SANDBOX_ERROR", "message"}`, whichever family it serves.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 
-from harness.reference.clock import isoformat
-from harness.reference.defects import defect
+from harness.reference.clock import Clock, isoformat
 from harness.reference.family import FamilyBank, json_body, json_response
-
-SHARED_PSU_CLOCK = defect(
-    "shared-psu-clock", "SBX-3", "sandbox", "advancing one PSU's clock moves every PSU's clock (no isolation)"
-)
-SHORT_HISTORY = defect(
-    "short-history", "SBX-1", "sandbox", "a fresh PSU's transactions reach only 30 days back instead of 400"
-)
-INBOX_NEWEST_FIRST = defect(
-    "inbox-newest-first", "SBX-2", "sandbox", "the message inbox lists the newest message first"
-)
+from harness.reference.refusal import Endpoint, Refusal
+from harness.reference.sandbox_defects import INBOX_NEWEST_FIRST, SHORT_HISTORY
 
 HISTORY_DAYS = 400
+SANDBOX_ERROR = "SANDBOX_ERROR"
 
 
 def history_days(bank: FamilyBank) -> int:
@@ -32,62 +27,69 @@ def history_days(bank: FamilyBank) -> int:
     return 30 if SHORT_HISTORY in bank.defects else HISTORY_DAYS
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return json_response({"code": "SANDBOX_ERROR", "message": message}, status)
+def _refused(refusal: Refusal) -> Response:
+    return json_response({"code": refusal.code, "message": refusal.message}, refusal.status)
 
 
-def _seconds(body: dict) -> int | None:
+def _seconds(body: dict[str, Any]) -> int:
     value = body.get("seconds")
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
+        raise Refusal(400, SANDBOX_ERROR, 'body must be {"seconds": N} with N a whole number >= 0')
     return value
 
 
-def sandbox_routes(bank: FamilyBank) -> list[BaseRoute]:
-    async def create_psu(request: Request) -> JSONResponse:
-        return json_response(bank.create_psu(), 201)
+def _advanced(clock: Clock, body: dict[str, Any]) -> JSONResponse:
+    clock.advance(_seconds(body))
+    return json_response({"now": isoformat(clock.now())})
 
-    async def messages(request: Request) -> JSONResponse:
+
+class Sandbox:
+    """The control plane of one family's bank."""
+
+    def __init__(self, bank: FamilyBank) -> None:
+        self.bank = bank
+
+    def _psu_clock(self, request: Request) -> Clock:
+        clock = self.bank.clock_for(request.path_params["psuId"])
+        if clock is None:
+            raise Refusal(404, SANDBOX_ERROR, "unknown PSU")
+        return clock
+
+    async def create_psu(self, request: Request) -> Response:
+        return json_response(self.bank.create_psu(), 201)
+
+    async def messages(self, request: Request) -> Response:
         to = request.query_params.get("to")
         if not to:
-            return _error(400, "query parameter 'to' is required")
-        with bank.lock:
-            found = [m.as_json() for m in bank.outbox.to(to)]
-        if INBOX_NEWEST_FIRST in bank.defects:
+            raise Refusal(400, SANDBOX_ERROR, "query parameter 'to' is required")
+        with self.bank.lock:
+            found = [m.as_json() for m in self.bank.outbox.to(to)]
+        if INBOX_NEWEST_FIRST in self.bank.defects:
             found.reverse()
         return json_response({"messages": found})
 
-    async def get_psu_clock(request: Request) -> JSONResponse:
-        clock = bank.clock_for(request.path_params["psuId"])
-        if clock is None:
-            return _error(404, "unknown PSU")
-        return json_response({"now": isoformat(clock.now())})
+    async def get_psu_clock(self, request: Request) -> Response:
+        return json_response({"now": isoformat(self._psu_clock(request).now())})
 
-    async def advance_psu_clock(request: Request) -> JSONResponse:
-        clock = bank.clock_for(request.path_params["psuId"])
-        if clock is None:
-            return _error(404, "unknown PSU")
-        seconds = _seconds(await json_body(request))
-        if seconds is None:
-            return _error(400, 'body must be {"seconds": N} with N a whole number >= 0')
-        clock.advance(seconds)
-        return json_response({"now": isoformat(clock.now())})
+    async def advance_psu_clock(self, request: Request) -> Response:
+        clock = self._psu_clock(request)
+        return _advanced(clock, await json_body(request))
 
-    async def get_bank_clock(request: Request) -> JSONResponse:
-        return json_response({"now": isoformat(bank.bank_clock.now())})
+    async def get_bank_clock(self, request: Request) -> Response:
+        return json_response({"now": isoformat(self.bank.bank_clock.now())})
 
-    async def advance_bank_clock(request: Request) -> JSONResponse:
-        seconds = _seconds(await json_body(request))
-        if seconds is None:
-            return _error(400, 'body must be {"seconds": N} with N a whole number >= 0')
-        bank.bank_clock.advance(seconds)
-        return json_response({"now": isoformat(bank.bank_clock.now())})
+    async def advance_bank_clock(self, request: Request) -> Response:
+        return _advanced(self.bank.bank_clock, await json_body(request))
 
-    return [
-        Route("/__sandbox/psus", create_psu, methods=["POST"], name="createSandboxPsu"),
-        Route("/__sandbox/messages", messages, methods=["GET"], name="listSandboxMessages"),
-        Route("/__sandbox/psus/{psuId}/clock", get_psu_clock, methods=["GET"], name="getPsuClock"),
-        Route("/__sandbox/psus/{psuId}/clock/advance", advance_psu_clock, methods=["POST"], name="advancePsuClock"),
-        Route("/__sandbox/clock", get_bank_clock, methods=["GET"], name="getBankClock"),
-        Route("/__sandbox/clock/advance", advance_bank_clock, methods=["POST"], name="advanceBankClock"),
-    ]
+    def routes(self) -> list[BaseRoute]:
+        def route(path: str, endpoint: Endpoint, method: str, name: str) -> BaseRoute:
+            return self.bank.route("/__sandbox" + path, endpoint, method, name, envelope=_refused)
+
+        return [
+            route("/psus", self.create_psu, "POST", "createSandboxPsu"),
+            route("/messages", self.messages, "GET", "listSandboxMessages"),
+            route("/psus/{psuId}/clock", self.get_psu_clock, "GET", "getPsuClock"),
+            route("/psus/{psuId}/clock/advance", self.advance_psu_clock, "POST", "advancePsuClock"),
+            route("/clock", self.get_bank_clock, "GET", "getBankClock"),
+            route("/clock/advance", self.advance_bank_clock, "POST", "advanceBankClock"),
+        ]

@@ -12,14 +12,16 @@ between checking a secret and consuming it, so of two concurrent verifications o
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from harness.reference import sandbox
 from harness.reference.family import (
@@ -33,7 +35,8 @@ from harness.reference.family import (
     same_secret,
     transaction_history,
 )
-from harness.reference.stepup_defects import (  # noqa: F401  (importing registers them)
+from harness.reference.refusal import Refusal
+from harness.reference.stepup_defects import (
     ATTEMPT_LIMIT_OFF_BY_ONE,
     EMPTY_STATEMENT,
     IDLE_EXPIRES_EARLY,
@@ -63,8 +66,6 @@ KNOWN_CHANNELS = ("SMS", "AUTHY")
 ENROLLED_CHANNELS = ("SMS",)
 UNENROLLED_CHANNEL = "AUTHY"
 
-
-_LOGIN_FAILED = {"errorCode": "CREDENTIALS_INVALID", "message": "email or password is not valid"}
 _DUMMY_PASSWORD = new_token(12)
 
 
@@ -73,8 +74,13 @@ def _key(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def error(status: int, code: str, message: str) -> Response:
-    return json_response({"errorCode": code, "message": message}, status)
+def _login_failed() -> Refusal:
+    """STP-10: the one answer to an unknown email and to a wrong password."""
+    return Refusal(401, "CREDENTIALS_INVALID", "email or password is not valid")
+
+
+def _bad_request(expected: str) -> Refusal:
+    return Refusal(400, "BAD_REQUEST", expected)
 
 
 @dataclass
@@ -202,52 +208,63 @@ class StepupBank(FamilyBank):
             ],
         }
 
+    # -- errors --------------------------------------------------------------------------
+    def refused(self, refusal: Refusal) -> Response:
+        return json_response({"errorCode": refusal.code, "message": refusal.message}, refusal.status)
+
     # -- authentication ----------------------------------------------------------------
-    def _app_psu(self, request: Request) -> tuple[str | None, Response | None]:
-        """STP-1 account layer: the PSU whose application the `api-key` names."""
+    def _app_psu(self, request: Request) -> str | None:
+        """STP-1 account layer: the PSU whose application the `api-key` names (None: the
+        no-api-key-check defect serves a request without one)."""
         given = request.headers.get("api-key")
         psu_id = self._by_api_key.get(_key(given)) if given else None
         if psu_id is not None and same_secret(given, self._psus[psu_id].api_key):
-            return psu_id, None
+            return psu_id
         if NO_API_KEY_CHECK in self.defects:
-            return None, None
-        return None, error(401, "API_KEY_INVALID", "a valid api-key header is required")
+            return None
+        raise Refusal(401, "API_KEY_INVALID", "a valid api-key header is required")
 
-    def _session(self, request: Request) -> Session | Response:
-        """STP-1 and STP-7: the live session of the bearer token, its idle count restarted;
-        else the refusal to answer."""
-        app_psu, failure = self._app_psu(request)
-        if failure is not None:
-            return failure
+    def _session(self, request: Request) -> Session:
+        """STP-1 and STP-7: the live session of the bearer token, its idle count restarted."""
+        app_psu = self._app_psu(request)
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         token = token.strip()
-        refused = error(401, "TOKEN_INVALID", "a valid auth token is required")
+        refused = Refusal(401, "TOKEN_INVALID", "a valid auth token is required")
         if scheme.lower() != "bearer" or not token:
-            return refused
+            raise refused
         session = self._sessions.get(_key(token))
         if session is None or not same_secret(token, session.token):
-            return refused
+            raise refused
         if app_psu is not None and app_psu != session.psu_id:
-            return refused
+            raise refused
         now = self.psu_clock(session.psu_id).time()
         idle = self.regime["session_idle"] - (2 if IDLE_EXPIRES_EARLY in self.defects else 0)
         if SESSION_NEVER_IDLES not in self.defects and now - session.last_activity >= idle:
             del self._sessions[_key(token)]
-            return refused
+            raise refused
         if IDLE_NOT_REFRESHED not in self.defects:
             session.last_activity = now
         return session
 
-    # -- challenges (shared by step-up and wire transfers) -------------------------------
-    def _channel(self, psu: Psu, channel: str) -> Response | None:
-        if channel not in KNOWN_CHANNELS:
-            return error(400, "CHANNEL_NOT_SUPPORTED", f"unknown channel; known channels: {', '.join(KNOWN_CHANNELS)}")
-        if channel not in psu.channels and UNENROLLED_ACCEPTED not in self.defects:
-            return error(409, "CHANNEL_NOT_REGISTERED", "the user has not enrolled this channel")
-        return None
+    @contextmanager
+    def authenticated(self, request: Request) -> Iterator[Session]:
+        """The request's session, with the bank's state held for the handler's body.
 
-    def _issue(self, session: Session, state: Challenge, counter: Challenge) -> Response:
+        A context, not a decorator: the lock is never held across an `await` (read the body
+        before entering), and a handler may refuse on its input before it authenticates.
+        """
+        with self.lock:
+            yield self._session(request)
+
+    # -- challenges (shared by step-up and wire transfers) -------------------------------
+    def _check_channel(self, session: Session, channel: str) -> None:
+        if channel not in KNOWN_CHANNELS:
+            raise Refusal(400, "CHANNEL_NOT_SUPPORTED", f"unknown channel; known channels: {', '.join(KNOWN_CHANNELS)}")
+        if channel not in self._psus[session.psu_id].channels and UNENROLLED_ACCEPTED not in self.defects:
+            raise Refusal(409, "CHANNEL_NOT_REGISTERED", "the user has not enrolled this channel")
+
+    def _issue(self, session: Session, state: Challenge, counter: Challenge) -> None:
         """STP-2/3/4: throttle, count (on `counter`), then a fresh OTP that voids the earlier one."""
         psu = self._psus[session.psu_id]
         clock = self.psu_clock(psu.psu_id)
@@ -256,9 +273,9 @@ class StepupBank(FamilyBank):
         if NO_RESEND_THROTTLE not in self.defects and state.last_at is not None and now - state.last_at < interval:
             if THROTTLED_COUNTS in self.defects:
                 counter.accepted += 1
-            return error(409, "RETRY_IN_15SEC", "a new challenge may be requested 15 seconds after the previous one")
+            raise Refusal(409, "RETRY_IN_15SEC", "a new challenge may be requested 15 seconds after the previous one")
         if counter.accepted >= 2 and UNLIMITED_RETRIES not in self.defects:
-            return error(400, "INVALID_REQUEST", "only one retry per session: log out and log in again")
+            raise Refusal(400, "INVALID_REQUEST", "only one retry per session: log out and log in again")
         counter.accepted += 1
         state.last_at = now
         if state.code is not None:
@@ -267,14 +284,17 @@ class StepupBank(FamilyBank):
         state.failures = 0
         state.void = False
         self.outbox.send("sms", psu.phone, state.code, clock.now())
-        return empty(204)
 
-    def _verify(self, session: Session, state: Challenge | None, given: object) -> Response | None:
-        """STP-4/5/9/10: None when `given` is the live OTP (consumed), else the refusal."""
+    def _verify(self, session: Session, state: Challenge | None, body: dict[str, Any]) -> None:
+        """STP-4/5/9/10: returns when the body's code is the live OTP (consumed), else refuses."""
+        given = body.get("verificationCode")
+        if not isinstance(given, str):
+            raise _bad_request('body must be {"verificationCode"}')
+        wrong = Refusal(409, "VERIFICATION_CODE_INVALID", "the verification code is not valid")
         if state is None or state.code is None:
-            return error(409, "VERIFICATION_CODE_INVALID", "the verification code is not valid")
+            raise wrong
         if state.void:
-            return error(409, "CHALLENGE_LIMIT_EXCEEDED", "too many wrong codes: this challenge is void")
+            raise Refusal(409, "CHALLENGE_LIMIT_EXCEEDED", "too many wrong codes: this challenge is void")
         matches = same_secret(given, state.code)
         if OLD_OTP_VALID in self.defects:
             matches = matches or any(same_secret(given, old) for old in state.old_codes)
@@ -283,13 +303,13 @@ class StepupBank(FamilyBank):
                 state.code = None
                 state.old_codes.clear()
             state.failures = 0
-            return None
+            return
         state.failures += 1
         limit = self.regime["max_failed_attempts"] + (1 if ATTEMPT_LIMIT_OFF_BY_ONE in self.defects else 0)
         if state.failures >= limit and NO_ATTEMPT_LIMIT not in self.defects:
             state.void = True
         self._wrong_code_side_effects(session)
-        return error(409, "VERIFICATION_CODE_INVALID", "the verification code is not valid")
+        raise wrong
 
     def _wrong_code_side_effects(self, session: Session) -> None:
         if WRONG_CODE_STEPS_UP in self.defects:
@@ -297,224 +317,155 @@ class StepupBank(FamilyBank):
         if WRONG_CODE_ENDS_SESSION in self.defects:
             self._sessions.pop(_key(session.token), None)
 
+    # -- login and step-up ---------------------------------------------------------------
+    async def login(self, request: Request) -> Response:
+        body = await json_body(request)
+        email, password = body.get("email"), body.get("password")
+        if not isinstance(email, str) or not isinstance(password, str):
+            raise _bad_request('body must be {"email", "password"}')
+        with self.lock:
+            app_psu = self._app_psu(request)
+            psu_id = self._by_email.get(email.lower())
+            if psu_id is None or (app_psu is not None and psu_id != app_psu):
+                same_secret(password, _DUMMY_PASSWORD)
+                if LOGIN_REVEALS_EMAIL in self.defects:
+                    raise Refusal(404, "USER_NOT_FOUND", "no user with this email")
+                raise _login_failed()
+            if not same_secret(password, self._psus[psu_id].password):
+                raise _login_failed()
+            token = new_token()
+            self._sessions[_key(token)] = Session(token, psu_id, self.psu_clock(psu_id).time())
+        return json_response({"token": token})
+
+    async def logout(self, request: Request) -> Response:
+        with self.authenticated(request) as session:
+            if LOGOUT_KEEPS_TOKEN not in self.defects:
+                self._sessions.pop(_key(session.token), None)
+        return empty(204)
+
+    async def stepup_challenge(self, request: Request) -> Response:
+        with self.authenticated(request) as session:
+            self._check_channel(session, request.path_params["channel"])
+            self._issue(session, session.stepup, session.stepup)
+        return empty(204)
+
+    async def stepup_verify(self, request: Request) -> Response:
+        body = await json_body(request)
+        with self.authenticated(request) as session:
+            self._check_channel(session, request.path_params["channel"])
+            self._verify(session, session.stepup, body)
+            session.stepped_up = True
+        return empty(204)
+
+    # -- managed accounts ----------------------------------------------------------------
+    def _account(self, session: Session, account_id: str) -> Account:
+        account = self._psus[session.psu_id].accounts.get(account_id)
+        if account is None:
+            raise Refusal(404, "ACCOUNT_NOT_FOUND", "no such managed account")
+        return account
+
+    async def list_accounts(self, request: Request) -> Response:
+        with self.authenticated(request) as session:
+            accounts = [a.as_json() for a in self._psus[session.psu_id].accounts.values()]
+        return json_response({"accounts": accounts})
+
+    async def statement(self, request: Request) -> Response:
+        date_from, date_to = _date_range(request)
+        with self.authenticated(request) as session:
+            psu = self._psus[session.psu_id]
+            account = self._account(session, request.path_params["id"])
+            if not session.stepped_up and STATEMENT_WITHOUT_STEPUP not in self.defects:
+                raise Refusal(403, "STEP_UP_REQUIRED", "the statement needs a stepped-up token")
+            today = self.psu_clock(psu.psu_id).now().date()
+        rows = [
+            r
+            for r in transaction_history(account.id, psu.opened, today)
+            if (date_from is None or r["bookingDate"] >= date_from.isoformat())
+            and (date_to is None or r["bookingDate"] <= date_to.isoformat())
+        ]
+        if EMPTY_STATEMENT in self.defects:
+            rows = []
+        return json_response({"accountId": account.id, "entries": rows})
+
+    # -- outgoing wire transfers ---------------------------------------------------------
+    def _own_transfer(self, session: Session, request: Request) -> Transfer:
+        transfer = self._transfers.get(request.path_params["id"])
+        if transfer is None or transfer.psu_id != session.psu_id:
+            raise Refusal(404, "TRANSFER_NOT_FOUND", "no such outgoing wire transfer")
+        return transfer
+
+    async def create_transfer(self, request: Request) -> Response:
+        body = await json_body(request)
+        with self.authenticated(request) as session:
+            source, iban, amount = body.get("sourceAccountId"), body.get("iban"), _amount(body.get("amount"))
+            if not isinstance(source, str) or not isinstance(iban, str) or not iban.strip() or amount is None:
+                raise _bad_request('body must be {"sourceAccountId", "iban", "amount" > 0}')
+            account = self._account(session, source)
+            if amount > account.balance:
+                raise Refusal(409, "FUNDS_INSUFFICIENT", "the source account does not hold the amount")
+            transfer = Transfer(new_id(), session.psu_id, source, iban.strip(), amount)
+            self._transfers[transfer.id] = transfer
+            answer = transfer.as_json()
+        return json_response(answer, 201)
+
+    async def get_transfer(self, request: Request) -> Response:
+        with self.authenticated(request) as session:
+            answer = self._own_transfer(session, request).as_json()
+        return json_response(answer)
+
+    async def transfer_challenge(self, request: Request) -> Response:
+        with self.authenticated(request) as session:
+            transfer = self._own_transfer(session, request)
+            self._check_channel(session, request.path_params["channel"])
+            if transfer.state != "PENDING_CHALLENGE":
+                raise Refusal(409, "STATE_INVALID", "the transfer is not waiting for a challenge")
+            state = session.transfers.setdefault(transfer.id, Challenge())
+            self._issue(session, state, session.stepup if TRANSFER_SHARES_COUNT in self.defects else state)
+        return empty(204)
+
+    async def transfer_verify(self, request: Request) -> Response:
+        body = await json_body(request)
+        with self.authenticated(request) as session:
+            transfer = self._own_transfer(session, request)
+            self._check_channel(session, request.path_params["channel"])
+            self._verify(session, session.transfers.get(transfer.id), body)
+            if transfer.state == "PENDING_CHALLENGE":
+                transfer.state = "COMPLETED"
+                self._psus[session.psu_id].accounts[transfer.source_account_id].balance -= transfer.amount
+            if TRANSFER_OTP_STEPS_UP in self.defects:
+                session.stepped_up = True
+        return empty(204)
+
     # -- routes ------------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
-        async def login(request: Request) -> Response:
-            body = await json_body(request)
-            email, password = body.get("email"), body.get("password")
-            if not isinstance(email, str) or not isinstance(password, str):
-                return error(400, "BAD_REQUEST", 'body must be {"email", "password"}')
-            with self.lock:
-                app_psu, failure = self._app_psu(request)
-                if failure is not None:
-                    return failure
-                psu_id = self._by_email.get(email.lower())
-                if psu_id is None or (app_psu is not None and psu_id != app_psu):
-                    same_secret(password, _DUMMY_PASSWORD)
-                    if LOGIN_REVEALS_EMAIL in self.defects:
-                        return error(404, "USER_NOT_FOUND", "no user with this email")
-                    return json_response(_LOGIN_FAILED, 401)
-                psu = self._psus[psu_id]
-                if not same_secret(password, psu.password):
-                    return json_response(_LOGIN_FAILED, 401)
-                token = new_token()
-                self._sessions[_key(token)] = Session(token, psu_id, self.psu_clock(psu_id).time())
-            return json_response({"token": token})
-
-        async def logout(request: Request) -> Response:
-            with self.lock:
-                session = self._session(request)
-                if isinstance(session, Response):
-                    return session
-                if LOGOUT_KEEPS_TOKEN not in self.defects:
-                    self._sessions.pop(_key(session.token), None)
-            return empty(204)
-
-        async def stepup_challenge(request: Request) -> Response:
-            channel = request.path_params["channel"]
-            with self.lock:
-                session = self._session(request)
-                if isinstance(session, Response):
-                    return session
-                refused = self._channel(self._psus[session.psu_id], channel)
-                if refused is not None:
-                    return refused
-                return self._issue(session, session.stepup, session.stepup)
-
-        async def stepup_verify(request: Request) -> Response:
-            channel = request.path_params["channel"]
-            body = await json_body(request)
-            with self.lock:
-                session = self._session(request)
-                if isinstance(session, Response):
-                    return session
-                refused = self._channel(self._psus[session.psu_id], channel)
-                if refused is not None:
-                    return refused
-                code = body.get("verificationCode")
-                if not isinstance(code, str):
-                    return error(400, "BAD_REQUEST", 'body must be {"verificationCode"}')
-                refused = self._verify(session, session.stepup, code)
-                if refused is not None:
-                    return refused
-                session.stepped_up = True
-            return empty(204)
-
-        async def list_accounts(request: Request) -> Response:
-            with self.lock:
-                session = self._session(request)
-                if isinstance(session, Response):
-                    return session
-                psu = self._psus[session.psu_id]
-                accounts = [a.as_json() for a in psu.accounts.values()]
-            return json_response({"accounts": accounts})
-
-        async def statement(request: Request) -> Response:
-            account_id = request.path_params["id"]
-            date_from = _parse_date(request.query_params.get("dateFrom"))
-            date_to = _parse_date(request.query_params.get("dateTo"))
-            if date_from is False or date_to is False:
-                return error(400, "BAD_REQUEST", "dateFrom and dateTo are dates YYYY-MM-DD")
-            with self.lock:
-                session = self._session(request)
-                if isinstance(session, Response):
-                    return session
-                psu = self._psus[session.psu_id]
-                account = psu.accounts.get(account_id)
-                if account is None:
-                    return error(404, "ACCOUNT_NOT_FOUND", "no such managed account")
-                if not session.stepped_up and STATEMENT_WITHOUT_STEPUP not in self.defects:
-                    return error(403, "STEP_UP_REQUIRED", "the statement needs a stepped-up token")
-                today = self.psu_clock(psu.psu_id).now().date()
-            rows = transaction_history(account.id, psu.opened, today)
-            rows = [
-                r
-                for r in rows
-                if (date_from is None or r["bookingDate"] >= date_from.isoformat())
-                and (date_to is None or r["bookingDate"] <= date_to.isoformat())
-            ]
-            if EMPTY_STATEMENT in self.defects:
-                rows = []
-            return json_response({"accountId": account.id, "entries": rows})
-
-        async def create_transfer(request: Request) -> Response:
-            body = await json_body(request)
-            with self.lock:
-                session = self._session(request)
-                if isinstance(session, Response):
-                    return session
-                source, iban, amount = body.get("sourceAccountId"), body.get("iban"), _amount(body.get("amount"))
-                if not isinstance(source, str) or not isinstance(iban, str) or not iban.strip() or amount is None:
-                    return error(400, "BAD_REQUEST", 'body must be {"sourceAccountId", "iban", "amount" > 0}')
-                account = self._psus[session.psu_id].accounts.get(source)
-                if account is None:
-                    return error(404, "ACCOUNT_NOT_FOUND", "no such managed account")
-                if amount > account.balance:
-                    return error(409, "FUNDS_INSUFFICIENT", "the source account does not hold the amount")
-                transfer = Transfer(new_id(), session.psu_id, source, iban.strip(), amount)
-                self._transfers[transfer.id] = transfer
-                answer = transfer.as_json()
-            return json_response(answer, 201)
-
-        def own_transfer(session: Session, transfer_id: str) -> Transfer | None:
-            transfer = self._transfers.get(transfer_id)
-            return transfer if transfer is not None and transfer.psu_id == session.psu_id else None
-
-        async def get_transfer(request: Request) -> Response:
-            with self.lock:
-                session = self._session(request)
-                if isinstance(session, Response):
-                    return session
-                transfer = own_transfer(session, request.path_params["id"])
-                if transfer is None:
-                    return error(404, "TRANSFER_NOT_FOUND", "no such outgoing wire transfer")
-                answer = transfer.as_json()
-            return json_response(answer)
-
-        async def transfer_challenge(request: Request) -> Response:
-            channel = request.path_params["channel"]
-            with self.lock:
-                session = self._session(request)
-                if isinstance(session, Response):
-                    return session
-                transfer = own_transfer(session, request.path_params["id"])
-                if transfer is None:
-                    return error(404, "TRANSFER_NOT_FOUND", "no such outgoing wire transfer")
-                refused = self._channel(self._psus[session.psu_id], channel)
-                if refused is not None:
-                    return refused
-                if transfer.state != "PENDING_CHALLENGE":
-                    return error(409, "STATE_INVALID", "the transfer is not waiting for a challenge")
-                state = session.transfers.setdefault(transfer.id, Challenge())
-                counter = session.stepup if TRANSFER_SHARES_COUNT in self.defects else state
-                return self._issue(session, state, counter)
-
-        async def transfer_verify(request: Request) -> Response:
-            channel = request.path_params["channel"]
-            body = await json_body(request)
-            with self.lock:
-                session = self._session(request)
-                if isinstance(session, Response):
-                    return session
-                transfer = own_transfer(session, request.path_params["id"])
-                if transfer is None:
-                    return error(404, "TRANSFER_NOT_FOUND", "no such outgoing wire transfer")
-                refused = self._channel(self._psus[session.psu_id], channel)
-                if refused is not None:
-                    return refused
-                code = body.get("verificationCode")
-                if not isinstance(code, str):
-                    return error(400, "BAD_REQUEST", 'body must be {"verificationCode"}')
-                state = session.transfers.get(transfer.id)
-                refused = self._verify(session, state, code)
-                if refused is not None:
-                    return refused
-                if transfer.state == "PENDING_CHALLENGE":
-                    transfer.state = "COMPLETED"
-                    self._psus[session.psu_id].accounts[transfer.source_account_id].balance -= transfer.amount
-                if TRANSFER_OTP_STEPS_UP in self.defects:
-                    session.stepped_up = True
-            return empty(204)
-
+        stepup = "/stepup/challenges/otp/{channel}"
+        wire = "/outgoing_wire_transfers/{id}"
+        wire_otp = wire + "/challenges/otp/{channel}"
         return [
-            Route("/login_with_password", login, methods=["POST"], name="loginWithPassword"),
-            Route("/logout", logout, methods=["POST"], name="logout"),
-            Route(
-                "/stepup/challenges/otp/{channel}", stepup_challenge, methods=["POST"], name="issueStepupOtpChallenge"
-            ),
-            Route(
-                "/stepup/challenges/otp/{channel}/verify",
-                stepup_verify,
-                methods=["POST"],
-                name="verifyStepupOtpChallenge",
-            ),
-            Route("/managed_accounts", list_accounts, methods=["GET"], name="listManagedAccounts"),
-            Route("/managed_accounts/{id}/statement", statement, methods=["GET"], name="getManagedAccountStatement"),
-            Route("/outgoing_wire_transfers", create_transfer, methods=["POST"], name="createOutgoingWireTransfer"),
-            Route("/outgoing_wire_transfers/{id}", get_transfer, methods=["GET"], name="getOutgoingWireTransfer"),
-            Route(
-                "/outgoing_wire_transfers/{id}/challenges/otp/{channel}",
-                transfer_challenge,
-                methods=["POST"],
-                name="issueOutgoingWireTransferOtpChallenge",
-            ),
-            Route(
-                "/outgoing_wire_transfers/{id}/challenges/otp/{channel}/verify",
-                transfer_verify,
-                methods=["POST"],
-                name="verifyOutgoingWireTransferOtpChallenge",
-            ),
+            self.route("/login_with_password", self.login, "POST", "loginWithPassword"),
+            self.route("/logout", self.logout, "POST", "logout"),
+            self.route(stepup, self.stepup_challenge, "POST", "issueStepupOtpChallenge"),
+            self.route(stepup + "/verify", self.stepup_verify, "POST", "verifyStepupOtpChallenge"),
+            self.route("/managed_accounts", self.list_accounts, "GET", "listManagedAccounts"),
+            self.route("/managed_accounts/{id}/statement", self.statement, "GET", "getManagedAccountStatement"),
+            self.route("/outgoing_wire_transfers", self.create_transfer, "POST", "createOutgoingWireTransfer"),
+            self.route(wire, self.get_transfer, "GET", "getOutgoingWireTransfer"),
+            self.route(wire_otp, self.transfer_challenge, "POST", "issueOutgoingWireTransferOtpChallenge"),
+            self.route(wire_otp + "/verify", self.transfer_verify, "POST", "verifyOutgoingWireTransferOtpChallenge"),
         ]
 
 
-def _parse_date(value: str | None) -> date | None | Literal[False]:
-    """A `YYYY-MM-DD` query value; None when absent, False when malformed."""
-    if value is None:
-        return None
+def _date_range(request: Request) -> tuple[date | None, date | None]:
+    """The statement's `dateFrom` and `dateTo` (`YYYY-MM-DD`, either may be absent)."""
     try:
-        return date.fromisoformat(value)
+        return _parse_date(request.query_params.get("dateFrom")), _parse_date(request.query_params.get("dateTo"))
     except ValueError:
-        return False
+        raise _bad_request("dateFrom and dateTo are dates YYYY-MM-DD") from None
+
+
+def _parse_date(value: str | None) -> date | None:
+    """A `YYYY-MM-DD` query value, None when absent; a malformed one raises ValueError."""
+    return None if value is None else date.fromisoformat(value)
 
 
 def _amount(value: object) -> Decimal | None:

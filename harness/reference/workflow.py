@@ -9,14 +9,16 @@ same rules apply whichever token is used. The JWT travels in `X-SCA-Token`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 
 from harness.reference.clock import isoformat
 from harness.reference.family import (
@@ -30,8 +32,9 @@ from harness.reference.family import (
     same_secret,
     transaction_history,
 )
+from harness.reference.refusal import Refusal
 from harness.reference.sandbox import history_days
-from harness.reference.workflow_defects import (  # noqa: F401  (importing registers them)
+from harness.reference.workflow_defects import (
     AMOUNT_UNBOUND,
     COMPLETED_WITHOUT_SECRET,
     EMAIL_RESET_EMAIL_ONLY,
@@ -60,18 +63,12 @@ from harness.reference.workflow_jwt import decode_jwt, encode_jwt, make_iban, no
 FAMILY = "workflow"
 DAY = 86_400
 
-# -- named defects (one rule each) -----------------------------------------------------------
-
 SOURCES = ("email", "phone_number", "secret_code")
 METHODS = ("by_email", "by_sms")
 OPERATION_TYPES = ("beneficiary.add", "personal_data.update", "transfer")
 PERSONAL_FIELDS = ("firstName", "lastName", "address")
 INITIAL_BALANCE = Decimal("10000.00")
 SCA_HEADER = "x-sca-token"
-
-
-def error(status: int, code: str, message: str) -> JSONResponse:
-    return json_response({"code": code, "message": message}, status)
 
 
 @dataclass
@@ -172,7 +169,7 @@ class WorkflowBank(FamilyBank):
     def _now(self, user: User) -> float:
         return self.psu_clock(user.user_uuid).time()
 
-    def _authorize(self, request: Request) -> User | JSONResponse:
+    def _authorize(self, request: Request) -> User:
         """Bearer token (user of the path, or agent of its platform) and the path's user.
 
         Call under self.lock. A token expires after regime session_idle without activity.
@@ -185,16 +182,23 @@ class WorkflowBank(FamilyBank):
                 del self._sessions[token]
                 session = None
         if session is None:
-            return error(401, "UNAUTHORIZED", "missing, invalid or expired bearer token")
+            raise Refusal(401, "UNAUTHORIZED", "missing, invalid or expired bearer token")
         session.last_used = self._now(self._users[session.user_uuid])
         platform = request.path_params["platformUUID"]
         user_uuid = request.path_params["userUUID"]
         if session.platform_uuid != platform or (session.kind == "user" and session.user_uuid != user_uuid):
-            return error(403, "FORBIDDEN", "this token does not give access to this user")
+            raise Refusal(403, "FORBIDDEN", "this token does not give access to this user")
         user = self._users.get(user_uuid)
         if user is None or user.platform_uuid != platform:
-            return error(404, "NOT_FOUND", "no such user on this platform")
+            raise Refusal(404, "NOT_FOUND", "no such user on this platform")
         return user
+
+    @contextmanager
+    def authenticated(self, request: Request) -> Iterator[User]:
+        """The path's user, if the request's token may act for them, with the bank's state held
+        for the handler's body."""
+        with self.lock:
+            yield self._authorize(request)
 
     def _required(self, user: User, source: str, *, compliant: bool = False) -> set[str]:
         """The methods whose OTPs validate `source` now (WFL-3, WFL-4)."""
@@ -207,17 +211,16 @@ class WorkflowBank(FamilyBank):
             return {"by_sms"}
         return {"by_email", "by_sms"}
 
-    def _order_error(self, user: User, source: str) -> JSONResponse | None:
+    def _check_order(self, user: User, source: str) -> None:
         """WFL-2: every predecessor of `source` must be validated."""
         if NO_ORDER in self.defects:
-            return None
+            return
         for before in SOURCES[: SOURCES.index(source)]:
             if before in user.validated:
                 continue
             if ORDER_SKIPPED_AFTER_RESET in self.defects and before in user.ever_validated:
                 continue
-            return error(409, "WORKFLOW_ORDER", f"validate {before} before {source}")
-        return None
+            raise Refusal(409, "WORKFLOW_ORDER", f"validate {before} before {source}")
 
     def _completed(self, user: User) -> bool:
         return all(s in user.validated for s in SOURCES)
@@ -256,7 +259,8 @@ class WorkflowBank(FamilyBank):
 
     def _issued_at(self, claims: dict[str, Any]) -> float:
         jti = claims.get("jti")
-        return claims["iat"] if jti is None else self._issued.get(jti, claims["iat"])
+        iat: float = claims["iat"]
+        return iat if jti is None else self._issued.get(jti, iat)
 
     def _session_sca(self, user: User, request: Request) -> bool:
         """WFL-7: a valid session JWT (no operation) presented in X-SCA-Token."""
@@ -322,7 +326,7 @@ class WorkflowBank(FamilyBank):
             entry = self._agents.get(username) if isinstance(username, str) else None
             ok = same_secret(body.get("password"), entry[0] if entry else new_token())
             if not (entry and ok):
-                return error(401, "INVALID_CREDENTIALS", "invalid username or password")
+                raise Refusal(401, "INVALID_CREDENTIALS", "invalid username or password")
             user = self._users[entry[1]]
             token = new_token()
             self._sessions[token] = Session("agent", user.user_uuid, user.platform_uuid, self._now(user))
@@ -338,56 +342,34 @@ class WorkflowBank(FamilyBank):
             )
             ok = same_secret(body.get("password"), found.password if found else new_token())
             if not (found and ok):
-                return error(401, "INVALID_CREDENTIALS", "invalid email or password")
+                raise Refusal(401, "INVALID_CREDENTIALS", "invalid email or password")
             token = new_token()
             self._sessions[token] = Session("user", found.user_uuid, platform, self._now(found))
         return json_response({"token": token, "token_type": "Bearer"})
 
     async def get_status(self, request: Request) -> JSONResponse:
-        with self.lock:
-            user = self._authorize(request)
-            if isinstance(user, JSONResponse):
-                return user
+        with self.authenticated(request) as user:
             return json_response(self._status(user))
 
-    def _source_method(self, body: dict[str, Any]) -> tuple[str, str] | JSONResponse:
+    def _otp_target(self, user: User, body: dict[str, Any]) -> tuple[str, str]:
+        """What generate and verify share: the source and the method of the request, if an OTP
+        may validate that source by that method now (workflow order, method)."""
         source, method = body.get("source"), body.get("method")
-        if source not in SOURCES or method not in METHODS:
-            return error(400, "INVALID_REQUEST", f"source must be one of {SOURCES}, method one of {METHODS}")
-        return source, method
-
-    def _otp_precheck(self, user: User, source: str, method: str) -> JSONResponse | None:
+        if not isinstance(source, str) or source not in SOURCES or method not in METHODS:
+            raise Refusal(400, "INVALID_REQUEST", f"source must be one of {SOURCES}, method one of {METHODS}")
         if source in user.validated:
-            return error(409, "ALREADY_VALIDATED", f"{source} is validated; reset it first")
-        order = self._order_error(user, source)
-        if order is not None:
-            return order
+            raise Refusal(409, "ALREADY_VALIDATED", f"{source} is validated; reset it first")
+        self._check_order(user, source)
         if source == "secret_code" and user.secret_code is None:
-            return error(409, "SECRET_CODE_NOT_SET", "set up the secret code first")
+            raise Refusal(409, "SECRET_CODE_NOT_SET", "set up the secret code first")
         if method not in self._required(user, source, compliant=True):
-            return error(400, "METHOD_NOT_REQUIRED", f"{source} is not validated {method} now")
-        return None
-
-    def _otp_target(self, request: Request, body: dict[str, Any]) -> tuple[User, str, str] | JSONResponse:
-        """What generate and verify share (call under the lock): the user, the source and the
-        method of the request, or the refusal (token, body, workflow order, method)."""
-        user = self._authorize(request)
-        if isinstance(user, JSONResponse):
-            return user
-        parsed = self._source_method(body)
-        if isinstance(parsed, JSONResponse):
-            return parsed
-        source, method = parsed
-        refused = self._otp_precheck(user, source, method)
-        return refused if refused is not None else (user, source, method)
+            raise Refusal(400, "METHOD_NOT_REQUIRED", f"{source} is not validated {method} now")
+        return source, method
 
     async def generate_otp(self, request: Request) -> JSONResponse:
         body = await json_body(request)
-        with self.lock:
-            target = self._otp_target(request, body)
-            if isinstance(target, JSONResponse):
-                return target
-            user, source, method = target
+        with self.authenticated(request) as user:
+            source, method = self._otp_target(user, body)
             clock = self.psu_clock(user.user_uuid)
             code = new_otp()
             user.otps[(source, method)] = Otp(code, clock.time())
@@ -397,11 +379,8 @@ class WorkflowBank(FamilyBank):
 
     async def verify_otp(self, request: Request) -> JSONResponse:
         body = await json_body(request)
-        with self.lock:
-            target = self._otp_target(request, body)
-            if isinstance(target, JSONResponse):
-                return target
-            user, source, method = target
+        with self.authenticated(request) as user:
+            source, method = self._otp_target(user, body)
             otp = user.otps.get((source, method))
             fresh = otp is not None and self._now(user) - otp.sent_at < self.regime["session_idle"]
             if otp is None or not fresh or not same_secret(body.get("code"), otp.code):
@@ -409,7 +388,7 @@ class WorkflowBank(FamilyBank):
                     otp.failures += 1
                     if not fresh or otp.failures >= self.regime["max_failed_attempts"]:
                         del user.otps[(source, method)]
-                return error(400, "INVALID_OTP", "the code is wrong, expired or already used")
+                raise Refusal(400, "INVALID_OTP", "the code is wrong, expired or already used")
             if OTP_REUSABLE not in self.defects:
                 del user.otps[(source, method)]
             user.verified[source].add(method)
@@ -420,83 +399,75 @@ class WorkflowBank(FamilyBank):
 
     async def setup_secret_code(self, request: Request) -> JSONResponse:
         body = await json_body(request)
-        with self.lock:
-            user = self._authorize(request)
-            if isinstance(user, JSONResponse):
-                return user
+        with self.authenticated(request) as user:
             code = body.get("secret_code")
             if not isinstance(code, str) or not code.isascii() or not code.isdigit() or not 4 <= len(code) <= 8:
-                return error(400, "INVALID_REQUEST", "secret_code must be a string of 4 to 8 digits")
+                raise Refusal(400, "INVALID_REQUEST", "secret_code must be a string of 4 to 8 digits")
             if "secret_code" in user.validated:
-                return error(409, "ALREADY_VALIDATED", "secret_code is validated; reset it first")
-            order = self._order_error(user, "secret_code")
-            if order is not None:
-                return order
+                raise Refusal(409, "ALREADY_VALIDATED", "secret_code is validated; reset it first")
+            self._check_order(user, "secret_code")
             user.secret_code = code
             user.verified["secret_code"].clear()
             user.otps = {k: v for k, v in user.otps.items() if k[0] != "secret_code"}
             user.secret_failures, user.locked = 0, False
             return json_response(self._status(user))
 
-    def _parse_operation(self, raw: object) -> dict[str, Any] | None | JSONResponse:
+    def _parse_operation(self, raw: object) -> dict[str, Any] | None:
+        """The operation a JWT is asked for (WFL-6, WFL-8), None for a session JWT."""
         if raw is None:
             return None
         if not isinstance(raw, dict) or raw.get("type") not in OPERATION_TYPES:
-            return error(400, "INVALID_REQUEST", f"operation.type must be one of {OPERATION_TYPES}")
+            raise Refusal(400, "INVALID_REQUEST", f"operation.type must be one of {OPERATION_TYPES}")
         if raw["type"] != "transfer":
             return {"type": raw["type"]}
         amount, iban = normalize_amount(raw.get("amount")), normalize_iban(raw.get("iban"))
         currency = raw.get("currency", "EUR")
         if amount is None or iban is None or currency != "EUR":
-            return error(400, "INVALID_REQUEST", "a transfer operation needs amount > 0, a valid iban, currency EUR")
+            raise Refusal(400, "INVALID_REQUEST", "a transfer operation needs amount > 0, a valid iban, currency EUR")
         return {"type": "transfer", "amount": amount, "currency": currency, "iban": iban}
 
     async def verify_secret_code(self, request: Request) -> JSONResponse:
         body = await json_body(request)
-        with self.lock:
-            user = self._authorize(request)
-            if isinstance(user, JSONResponse):
-                return user
+        with self.authenticated(request) as user:
             if not self._completed(user):
-                return error(409, "WORKFLOW_INCOMPLETE", "validate email, phone_number and secret_code first")
+                raise Refusal(409, "WORKFLOW_INCOMPLETE", "validate email, phone_number and secret_code first")
             if user.locked:
-                return error(423, "LOCKED", "secret code locked after too many failures; reset secret_code")
+                raise Refusal(423, "LOCKED", "secret code locked after too many failures; reset secret_code")
             operation = self._parse_operation(body.get("operation"))
-            if isinstance(operation, JSONResponse):
-                return operation
             if not same_secret(body.get("secret_code"), user.secret_code):
                 user.secret_failures += 1
                 limit = self.regime["max_failed_attempts"] + (1 if LOCK_AFTER_SIX in self.defects else 0)
                 if user.secret_failures >= limit and NO_LOCKOUT not in self.defects:
                     user.locked = True
-                return error(400, "INVALID_SECRET_CODE", "authentication failed")
+                raise Refusal(400, "INVALID_SECRET_CODE", "authentication failed")
             user.secret_failures = 0
-            now = self._now(user)
-            iat = int(now)
-            lifetime = DAY if JWT_LONG_EXP in self.defects else self.regime["sca_jwt_lifetime"]
-            claims: dict[str, Any] = {
-                "iss": "psd2-harness-reference/workflow",
-                "sub": user.user_uuid,
-                "platform": user.platform_uuid,
-                "iat": iat,
-                "exp": iat + lifetime,
-                "jti": new_id(),
-            }
-            self._issued[claims["jti"]] = now
-            if operation is None:
-                user.last_sca = now
-            else:
-                claims["operation"] = operation
-            return json_response({"jwt": encode_jwt(self._key, claims)})
+            return json_response({"jwt": self._jwt(user, operation)})
+
+    def _jwt(self, user: User, operation: dict[str, Any] | None) -> str:
+        """WFL-5: the SCA's proof; a session JWT (no operation) also restarts the WFL-7 renewal."""
+        now = self._now(user)
+        iat = int(now)
+        lifetime = DAY if JWT_LONG_EXP in self.defects else self.regime["sca_jwt_lifetime"]
+        claims: dict[str, Any] = {
+            "iss": "psd2-harness-reference/workflow",
+            "sub": user.user_uuid,
+            "platform": user.platform_uuid,
+            "iat": iat,
+            "exp": iat + lifetime,
+            "jti": new_id(),
+        }
+        self._issued[claims["jti"]] = now
+        if operation is None:
+            user.last_sca = now
+        else:
+            claims["operation"] = operation
+        return encode_jwt(self._key, claims)
 
     async def reset_source(self, request: Request) -> JSONResponse:
-        with self.lock:
-            user = self._authorize(request)
-            if isinstance(user, JSONResponse):
-                return user
+        with self.authenticated(request) as user:
             source = request.path_params["source"]
             if source not in SOURCES:
-                return error(400, "INVALID_REQUEST", f"source must be one of {SOURCES}")
+                raise Refusal(400, "INVALID_REQUEST", f"source must be one of {SOURCES}")
             for each in SOURCES if RESET_CLEARS_ALL in self.defects else (source,):
                 user.validated.discard(each)
                 user.verified[each].clear()
@@ -506,12 +477,9 @@ class WorkflowBank(FamilyBank):
             return json_response(self._status(user))
 
     async def get_balance(self, request: Request) -> JSONResponse:
-        with self.lock:
-            user = self._authorize(request)
-            if isinstance(user, JSONResponse):
-                return user
+        with self.authenticated(request) as user:
             if not (self._session_sca(user, request) or self._exempt(user)):
-                return error(403, "SCA_REQUIRED", "strong customer authentication required")
+                raise Refusal(403, "SCA_REQUIRED", "strong customer authentication required")
             return json_response(
                 {
                     "accountId": user.account_id,
@@ -521,22 +489,19 @@ class WorkflowBank(FamilyBank):
             )
 
     async def list_transactions(self, request: Request) -> JSONResponse:
-        with self.lock:
-            user = self._authorize(request)
-            if isinstance(user, JSONResponse):
-                return user
+        with self.authenticated(request) as user:
             today = self.psu_clock(user.user_uuid).now().date()
             cutoff = today - timedelta(days=self.regime["recent_window"] // DAY)
             try:
                 date_from = date.fromisoformat(request.query_params.get("dateFrom") or cutoff.isoformat())
                 date_to = date.fromisoformat(request.query_params.get("dateTo") or today.isoformat())
             except ValueError:
-                return error(400, "INVALID_REQUEST", "dateFrom and dateTo are dates YYYY-MM-DD")
+                raise Refusal(400, "INVALID_REQUEST", "dateFrom and dateTo are dates YYYY-MM-DD") from None
             if date_from > date_to:
-                return error(400, "INVALID_REQUEST", "dateFrom is after dateTo")
+                raise Refusal(400, "INVALID_REQUEST", "dateFrom is after dateTo")
             recent = date_from >= cutoff or WHOLE_HISTORY in self.defects
             if not (self._session_sca(user, request) or (recent and self._exempt(user))):
-                return error(403, "SCA_REQUIRED", "strong customer authentication required")
+                raise Refusal(403, "SCA_REQUIRED", "strong customer authentication required")
             rows = [
                 r
                 for r in self._transactions(user, today)
@@ -554,16 +519,13 @@ class WorkflowBank(FamilyBank):
 
     async def add_beneficiary(self, request: Request) -> JSONResponse:
         body = await json_body(request)
-        with self.lock:
-            user = self._authorize(request)
-            if isinstance(user, JSONResponse):
-                return user
+        with self.authenticated(request) as user:
             name, iban = body.get("name"), normalize_iban(body.get("iban"))
             if not isinstance(name, str) or not name.strip() or iban is None:
-                return error(400, "INVALID_REQUEST", "name (non-empty) and a valid iban are required")
+                raise Refusal(400, "INVALID_REQUEST", "name (non-empty) and a valid iban are required")
             claims = self._operation_claims(user, request, "beneficiary.add")
             if claims is None:
-                return error(403, "SCA_REQUIRED", "an operation JWT of type beneficiary.add is required")
+                raise Refusal(403, "SCA_REQUIRED", "an operation JWT of type beneficiary.add is required")
             self._consume(claims)
             entry = {
                 "beneficiaryId": new_id(),
@@ -575,58 +537,46 @@ class WorkflowBank(FamilyBank):
             return json_response(entry, 201)
 
     async def list_beneficiaries(self, request: Request) -> JSONResponse:
-        with self.lock:
-            user = self._authorize(request)
-            if isinstance(user, JSONResponse):
-                return user
+        with self.authenticated(request) as user:
             return json_response({"beneficiaries": list(user.beneficiaries)})
 
     async def get_personal_data(self, request: Request) -> JSONResponse:
-        with self.lock:
-            user = self._authorize(request)
-            if isinstance(user, JSONResponse):
-                return user
+        with self.authenticated(request) as user:
             return json_response(dict(user.personal))
 
     async def update_personal_data(self, request: Request) -> JSONResponse:
         body = await json_body(request)
-        with self.lock:
-            user = self._authorize(request)
-            if isinstance(user, JSONResponse):
-                return user
+        with self.authenticated(request) as user:
             if not body or any(
                 k not in PERSONAL_FIELDS or not isinstance(v, str) or not v.strip() for k, v in body.items()
             ):
-                return error(400, "INVALID_REQUEST", f"a non-empty object of string fields among {PERSONAL_FIELDS}")
+                raise Refusal(400, "INVALID_REQUEST", f"a non-empty object of string fields among {PERSONAL_FIELDS}")
             claims = self._operation_claims(user, request, "personal_data.update")
             if claims is None:
-                return error(403, "SCA_REQUIRED", "an operation JWT of type personal_data.update is required")
+                raise Refusal(403, "SCA_REQUIRED", "an operation JWT of type personal_data.update is required")
             self._consume(claims)
             user.personal.update({k: v.strip() for k, v in body.items()})
             return json_response(dict(user.personal))
 
     async def create_transfer(self, request: Request) -> JSONResponse:
         body = await json_body(request)
-        with self.lock:
-            user = self._authorize(request)
-            if isinstance(user, JSONResponse):
-                return user
+        with self.authenticated(request) as user:
             amount, iban = normalize_amount(body.get("amount")), normalize_iban(body.get("iban"))
             currency = body.get("currency", "EUR")
             if amount is None or iban is None or currency != "EUR":
-                return error(400, "INVALID_REQUEST", "amount > 0 (2 decimals at most), a valid iban, currency EUR")
+                raise Refusal(400, "INVALID_REQUEST", "amount > 0 (2 decimals at most), a valid iban, currency EUR")
             claims = self._operation_claims(user, request, "transfer")
             if claims is None:
-                return error(403, "SCA_REQUIRED", "an operation JWT of type transfer is required")
+                raise Refusal(403, "SCA_REQUIRED", "an operation JWT of type transfer is required")
             operation = claims["operation"]
             if operation.get("type") == "transfer":
                 amount_ok = operation.get("amount") == amount or AMOUNT_UNBOUND in self.defects
                 iban_ok = operation.get("iban") == iban or IBAN_UNBOUND in self.defects
                 if not (amount_ok and iban_ok and operation.get("currency") == currency):
                     self._used_jtis.add(claims["jti"])  # Art. 5(1)(d): a change voids the code
-                    return error(403, "SCA_REQUIRED", "the JWT was issued for another amount or payee; it is void")
+                    raise Refusal(403, "SCA_REQUIRED", "the JWT was issued for another amount or payee; it is void")
             if Decimal(amount) > user.balance:
-                return error(409, "INSUFFICIENT_FUNDS", "the balance does not cover this amount")
+                raise Refusal(409, "INSUFFICIENT_FUNDS", "the balance does not cover this amount")
             self._consume(claims)
             now = self.psu_clock(user.user_uuid).now()
             user.balance -= Decimal(amount)
@@ -642,31 +592,27 @@ class WorkflowBank(FamilyBank):
             user.transfers.append(transfer)
             return json_response({**transfer, "balance": {"amount": f"{user.balance:.2f}", "currency": "EUR"}}, 201)
 
+    # -- errors and routes -----------------------------------------------------------------
+    def refused(self, refusal: Refusal) -> Response:
+        return json_response({"code": refusal.code, "message": refusal.message}, refusal.status)
+
     def routes(self) -> list[BaseRoute]:
         u = "/platforms/{platformUUID}/users/{userUUID}"
+        sca = u + "/strong_auth"
         return [
-            Route("/agents/login", self.agent_login, methods=["POST"], name="agentLogin"),
-            Route("/platforms/{platformUUID}/users/login", self.user_login, methods=["POST"], name="userLogin"),
-            Route(f"{u}/strong_auth/status", self.get_status, methods=["GET"], name="getStrongAuthStatus"),
-            Route(f"{u}/strong_auth/otp/generate", self.generate_otp, methods=["POST"], name="generateOtp"),
-            Route(f"{u}/strong_auth/otp/verify", self.verify_otp, methods=["POST"], name="verifyOtp"),
-            Route(
-                f"{u}/strong_auth/secret_code/setup", self.setup_secret_code, methods=["POST"], name="setupSecretCode"
-            ),
-            Route(
-                f"{u}/strong_auth/secret_code/verify",
-                self.verify_secret_code,
-                methods=["POST"],
-                name="verifySecretCode",
-            ),
-            Route(
-                f"{u}/strong_auth/reset/{{source}}", self.reset_source, methods=["POST"], name="resetStrongAuthSource"
-            ),
-            Route(f"{u}/balance", self.get_balance, methods=["GET"], name="getBalance"),
-            Route(f"{u}/transactions", self.list_transactions, methods=["GET"], name="listTransactions"),
-            Route(f"{u}/beneficiaries", self.add_beneficiary, methods=["POST"], name="addBeneficiary"),
-            Route(f"{u}/beneficiaries", self.list_beneficiaries, methods=["GET"], name="listBeneficiaries"),
-            Route(f"{u}/personal_data", self.get_personal_data, methods=["GET"], name="getPersonalData"),
-            Route(f"{u}/personal_data", self.update_personal_data, methods=["PATCH"], name="updatePersonalData"),
-            Route(f"{u}/transfers", self.create_transfer, methods=["POST"], name="createTransfer"),
+            self.route("/agents/login", self.agent_login, "POST", "agentLogin"),
+            self.route("/platforms/{platformUUID}/users/login", self.user_login, "POST", "userLogin"),
+            self.route(sca + "/status", self.get_status, "GET", "getStrongAuthStatus"),
+            self.route(sca + "/otp/generate", self.generate_otp, "POST", "generateOtp"),
+            self.route(sca + "/otp/verify", self.verify_otp, "POST", "verifyOtp"),
+            self.route(sca + "/secret_code/setup", self.setup_secret_code, "POST", "setupSecretCode"),
+            self.route(sca + "/secret_code/verify", self.verify_secret_code, "POST", "verifySecretCode"),
+            self.route(sca + "/reset/{source}", self.reset_source, "POST", "resetStrongAuthSource"),
+            self.route(u + "/balance", self.get_balance, "GET", "getBalance"),
+            self.route(u + "/transactions", self.list_transactions, "GET", "listTransactions"),
+            self.route(u + "/beneficiaries", self.add_beneficiary, "POST", "addBeneficiary"),
+            self.route(u + "/beneficiaries", self.list_beneficiaries, "GET", "listBeneficiaries"),
+            self.route(u + "/personal_data", self.get_personal_data, "GET", "getPersonalData"),
+            self.route(u + "/personal_data", self.update_personal_data, "PATCH", "updatePersonalData"),
+            self.route(u + "/transfers", self.create_transfer, "POST", "createTransfer"),
         ]

@@ -24,7 +24,7 @@ import yaml
 
 from harness import jsonpointer, openapi
 from harness.reference import alt, create_app
-from harness.reference.clock import BankClock, PsuClock
+from harness.reference.clock import Clock
 from harness.regime import load_regime
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -214,8 +214,8 @@ class FakeTime:
 def test_whole_second_clocks_count_from_their_own_start(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeTime(1_700_000_000.75)
     monkeypatch.setattr("harness.reference.clock.time", types.SimpleNamespace(time=fake.time))
-    bank_clock = BankClock(resolution=1)
-    psu = PsuClock(bank_clock)
+    bank_clock = Clock(resolution=1)
+    psu = bank_clock.layered()
     start = psu.time()
     assert start == int(start) == 1_700_000_000
     fake.now += 0.2  # an epoch second boundary falls in here: 1_700_000_000.95 -> .15 of the next
@@ -225,7 +225,7 @@ def test_whole_second_clocks_count_from_their_own_start(monkeypatch: pytest.Monk
     assert psu.time() - start == IDLE - 1  # an epoch floor would read IDLE here
     fake.now += 0.9
     assert psu.time() - start == IDLE  # a whole real second later: one more
-    assert BankClock().time() == fake.now  # the reference dialect reads time as it is
+    assert Clock().time() == fake.now  # the reference dialect reads time as it is
 
 
 @pytest.mark.parametrize("delta, alive", [(-1, True), (1, False)])

@@ -9,7 +9,6 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-import harness.reference.stepup  # noqa: F401  (registers the stp-* defects)
 from harness.reference.defects import REGISTRY, all_defects
 from harness.regime import load_regime
 

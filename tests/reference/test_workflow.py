@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-import harness.reference.workflow  # noqa: F401  (registers the wfl- defects)
 from harness.reference.defects import REGISTRY, all_defects
 from harness.regime import load_regime
 
