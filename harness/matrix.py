@@ -169,9 +169,8 @@ def main(
     allow_app: bool = False,
 ) -> int:
     from harness.errors import ConfigError
-    from harness.reference.defects import REGISTRY, all_defects
+    from harness.reference.defects import REGISTRY
 
-    all_defects()
     unknown = sorted(set(only) - set(REGISTRY))
     if unknown:
         click.echo(f"unknown defect(s): {', '.join(unknown)}; see psd2-harness serve --list-defects", err=True)
