@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
 import json
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 SUMS_FILE = "SHA256SUMS"
@@ -51,23 +53,49 @@ def remembered_secrets(run_dir: Path) -> frozenset[str]:
 
 def artifacts(run_dir: Path) -> list[Path]:
     """Every file of the run folder except SHA256SUMS and its signature files, sorted by relative path."""
-    run_dir = Path(run_dir)
-    files = [p for p in run_dir.rglob("*") if p.is_file() and p.relative_to(run_dir).as_posix() not in _NOT_ARTIFACTS]
-    return sorted(files, key=lambda p: p.relative_to(run_dir).as_posix())
+    return [Path(path) for _, path in _artifacts(run_dir)]
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _artifacts(run_dir: Path) -> list[tuple[str, str]]:
+    """(relative POSIX path, path) of every artifact, sorted by relative path: `os.scandir`, not
+    `rglob` (a run folder holds about two thousand files). Files are regular files or links to
+    them; a link to a folder is not followed (as `rglob` does not)."""
+    out: list[tuple[str, str]] = []
+    stack = [(os.fspath(run_dir), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, rel + "/"))
+                elif entry.is_file() and rel not in _NOT_ARTIFACTS:
+                    out.append((rel, entry.path))
+    out.sort()
+    return out
+
+
+def _read(path: str | Path) -> bytes:
+    """A file's bytes with as few calls as there are (no buffered reader: the files are read whole)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        chunks = [os.read(fd, size + 1)]
+        while chunks[-1]:  # a file that grew since fstat
+            chunks.append(os.read(fd, 1 << 20))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def sha256(path: str | Path) -> str:
+    return hashlib.sha256(_read(path)).hexdigest()
 
 
 def write_sums(run_dir: Path) -> Path:
     """(Re)write SHA256SUMS over every artifact of the run folder; written last."""
     run_dir = Path(run_dir)
-    lines = [f"{sha256(p)}  {p.relative_to(run_dir).as_posix()}" for p in artifacts(run_dir)]
+    lines = [f"{hashlib.sha256(_read(path)).hexdigest()}  {rel}" for rel, path in _artifacts(run_dir)]
     out = run_dir / SUMS_FILE
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return out
@@ -108,7 +136,7 @@ def check_sums(run_dir: Path) -> list[str]:
     except ValueError as exc:
         return [str(exc)]
     problems = []
-    present = {p.relative_to(run_dir).as_posix(): p for p in artifacts(run_dir)}
+    present = dict(_artifacts(run_dir))
     for rel, digest in sums.items():
         path = present.get(rel)
         if path is None:
@@ -151,40 +179,76 @@ def _decoded_literals(data: bytes) -> Iterable[bytes]:
 
 _ALNUM_RUN = re.compile(rb"[A-Za-z0-9]+")
 _ALNUM = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_RUNS = bytes(b if b in _ALNUM else 0x20 for b in range(256))
+"""`bytes.translate` table: letters and digits stay, every other byte becomes a space, so that
+`split()` yields a text's runs of letters and digits at C speed."""
 
 
 class _Matcher:
     """Finds any of many values in linear time: a value counts where it stands as a whole
     token (not inside a longer run of letters and digits, so a 6-digit OTP does not match
-    inside a timestamp). Each value is keyed by its longest run of letters and digits; a
-    file's runs are collected once (C speed) and only values whose key occurs are checked."""
+    inside a timestamp). Each value is keyed by its longest run of letters and digits: it can
+    be in a text only if that key is one of the text's runs. The runs of all the texts are
+    collected at once (C speed); only values whose key occurs are searched for."""
 
     def __init__(self, needles: Iterable[bytes]) -> None:
-        self.keyed: dict[bytes, list[re.Pattern[bytes]]] = {}
-        self.loose: list[re.Pattern[bytes]] = []
+        self.keyed: dict[bytes, list[bytes]] = {}
+        self.loose: list[bytes] = []
         for needle in needles:
-            pattern = re.compile(
-                (rb"(?<![A-Za-z0-9])" if needle[0] in _ALNUM else b"")
-                + re.escape(needle)
-                + (rb"(?![A-Za-z0-9])" if needle[-1] in _ALNUM else b"")
-            )
             key = max(_ALNUM_RUN.findall(needle), key=len, default=b"")
             if len(key) >= 3:
-                self.keyed.setdefault(key, []).append(pattern)
+                self.keyed.setdefault(key, []).append(needle)
             else:
-                self.loose.append(pattern)
+                self.loose.append(needle)
 
     def __bool__(self) -> bool:
         return bool(self.keyed or self.loose)
 
     def found(self, data: bytes) -> bool:
-        if any(p.search(data) for p in self.loose):
-            return True
-        runs = set(_ALNUM_RUN.findall(data))
-        for key in self.keyed.keys() & runs if len(self.keyed) < len(runs) else runs & self.keyed.keys():
-            if any(p.search(data) for p in self.keyed[key]):
-                return True
-        return False
+        return bool(self.holding([data]))
+
+    def holding(self, texts: Sequence[bytes]) -> set[int]:
+        """The indexes of the texts that hold a value.
+
+        The texts are searched as one, joined by newlines (a run of letters and digits never
+        spans one), their runs taken from the distinct lines (indented JSON repeats most of
+        its lines). A value counts in the one text its occurrence lies within."""
+        if not texts or not self:
+            return set()
+        joined = b"\n".join(texts)
+        lines = b"\n".join(set(joined.split(b"\n")))
+        present = set(filter(self.keyed.__contains__, lines.translate(_RUNS).split()))
+        candidates = [needle for key in sorted(present) for needle in self.keyed[key]] + self.loose
+        if not candidates:
+            return set()
+        starts, offset = [], 0
+        for text in texts:
+            starts.append(offset)
+            offset += len(text) + 1
+        hits: set[int] = set()
+        for needle in candidates:
+            for at in _whole(needle, joined):
+                index = bisect.bisect_right(starts, at) - 1
+                if at + len(needle) <= starts[index] + len(texts[index]):  # not across a joint
+                    hits.add(index)
+        return hits
+
+
+def _whole(needle: bytes, data: bytes) -> Iterable[int]:
+    """Where `needle` occurs in `data` as a whole token: an end of it that is a letter or digit
+    is not next to another (the edges of `data` count as neither)."""
+    before, after = needle[0] in _ALNUM, needle[-1] in _ALNUM
+    at = data.find(needle)
+    while at >= 0:
+        end = at + len(needle)
+        if not (before and at and data[at - 1] in _ALNUM) and not (after and end < len(data) and data[end] in _ALNUM):
+            yield at
+        at = data.find(needle, at + 1)
+
+
+BATCH_BYTES = 1 << 20
+"""The canary reads the folder in batches of about this many bytes, each searched as one text:
+its memory stays a few times this, whatever the size of the folder."""
 
 
 def leaks(run_dir: Path, secrets: Iterable[str], files: Iterable[Path] | None = None) -> list[str]:
@@ -193,20 +257,39 @@ def leaks(run_dir: Path, secrets: Iterable[str], files: Iterable[Path] | None = 
     matcher = _Matcher(_needles(secrets))
     if not matcher:
         return []
-    hits = []
+    named: list[tuple[str, str | Path]]
     if files is None:
-        files = artifacts(run_dir) + ([run_dir / SUMS_FILE] if (run_dir / SUMS_FILE).is_file() else [])
-    for path in files:
+        named = list(_artifacts(run_dir))
+        if (run_dir / SUMS_FILE).is_file():
+            named.append((SUMS_FILE, run_dir / SUMS_FILE))
+    else:
+        named = [(Path(path).relative_to(run_dir).as_posix(), path) for path in files]
+    hits: list[str] = []
+    batch: list[tuple[str, bytes]] = []
+    size = 0
+    for rel, path in named:
         try:
-            data = path.read_bytes()
+            data = _read(path)
         except OSError:
             continue
-        found = matcher.found(data)
-        if not found and (path.suffix in (".html", ".htm", ".js") or _DATA_URL.search(data)):
-            found = any(matcher.found(chunk) for chunk in _decoded_literals(data))
-        if found:
-            hits.append(path.relative_to(run_dir).as_posix())
-    return hits
+        batch.append((rel, data))
+        size += len(data)
+        if size >= BATCH_BYTES:
+            hits += _batch_leaks(matcher, batch)
+            batch, size = [], 0
+    return hits + _batch_leaks(matcher, batch)
+
+
+def _batch_leaks(matcher: _Matcher, batch: list[tuple[str, bytes]]) -> list[str]:
+    """The names of the files of a batch that hold a value, as written or in a base64 literal."""
+    found = matcher.holding([data for _, data in batch])
+    for index, (rel, data) in enumerate(batch):
+        if index in found:
+            continue
+        if rel.endswith((".html", ".htm", ".js")) or (b";base64," in data and _DATA_URL.search(data)):
+            if matcher.holding(list(_decoded_literals(data))):
+                found.add(index)
+    return [rel for index, (rel, _) in enumerate(batch) if index in found]
 
 
 def canary_message(hits: list[str], run_dir: Path) -> str:

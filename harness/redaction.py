@@ -82,6 +82,15 @@ def _secret_in(mapping: Mapping[str, Any], key: str) -> bool:
 
 _SHORT = re.compile(r"(?!)")
 
+MEMO_MAX_LENGTH = 256
+"""Texts up to this long have their redacted form remembered: a run redacts the same short
+strings (a currency, a header value, a status word) tens of thousands of times."""
+MEMO_SIZE = 32768
+"""Remembered texts at most (then the memo starts again): its memory stays a few MB."""
+MEMO_RECHECK = 16
+"""A remembered result is rechecked against at most this many values registered since;
+with more, the text is redacted again."""
+
 
 class Redactor:
     """Holds the secret values of one run; thread-safe, cheap when nothing is registered."""
@@ -95,6 +104,15 @@ class Redactor:
         """Values shorter than MIN_SECRET_LENGTH (a PIN, a 5-character key): masked where they
         stand as a whole token, not inside longer runs of letters and digits."""
         self._short_pattern: re.Pattern[str] = _SHORT
+        self._log: list[str] = []
+        """Every form in `_index`, in the order registered (appended after `_index` has it)."""
+        self._overlapping: set[str] = set()
+        """Forms that could match across a MASK the short pass wrote (they hold a character of
+        MASK's brackets, or lie inside it): a remembered result is never trusted past one."""
+        self._memo: dict[str, tuple[int, str]] = {}
+        """text -> (len(_log) when redacted, the redacted text). Valid for every form registered
+        since that does not occur in the text: a value a text does not hold cannot change how it
+        is redacted. Replaced (not cleared) when the short values change."""
         for value in secrets:
             self.register(value)
 
@@ -120,14 +138,18 @@ class Redactor:
                     self._values.add(value)
                     alternatives = "|".join(re.escape(v) for v in sorted(self._short, key=len, reverse=True))
                     self._short_pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+                    self._memo = {}  # after the pattern: a text() that saw this memo sees the new pattern
             return
         forms = {value, quote(value, safe=""), quote_plus(value, safe="")}
         with self._lock:
             if forms <= self._values:
                 return
-            for form in forms - self._values:
+            for form in sorted(forms - self._values):
                 head = form[:MIN_SECRET_LENGTH]
                 self._index[head] = tuple(sorted({*self._index.get(head, ()), form}, key=len, reverse=True))
+                if "\u00ab" in form or "\u00bb" in form or form in MASK:
+                    self._overlapping.add(form)
+                self._log.append(form)  # after the index: a length read before a scan covers it
             self._values |= forms
 
     def harvest(self, value: Any, secret: bool = False) -> None:
@@ -135,10 +157,15 @@ class Redactor:
         below a secret key counts (`credentials: {key: ...}` names its secret `key`)."""
         if isinstance(value, dict):
             for k, v in value.items():
-                self.harvest(v, _child_secret(value, str(k), v, secret))
+                key = k if isinstance(k, str) else str(k)
+                # a key is_secret_key refuses makes no child secret (the common case: one cached lookup)
+                child = secret or (is_secret_key(key) and _child_secret(value, key, v, False))
+                if child or isinstance(v, (dict, list)):
+                    self.harvest(v, child)
         elif isinstance(value, list):
             for item in value:
-                self.harvest(item, secret)
+                if secret or isinstance(item, (dict, list)):
+                    self.harvest(item, secret)
         elif secret and value is not None and not isinstance(value, bool):
             self.register(value if isinstance(value, str) else str(value), short=False)
 
@@ -147,8 +174,32 @@ class Redactor:
 
         One dictionary lookup per position of `text`, whatever the number of values: a run
         registers a thousand or more, and one alternation regex recompiled after each
-        registration cost more than the rest of the run together.
+        registration cost more than the rest of the run together. A short text redacted
+        before is looked up (see `_memo`) and rechecked only against the values registered since.
         """
+        memo = self._memo  # before the short pattern (see register)
+        known = len(self._log)  # before the index is read (see register)
+        remembered = memo.get(text)
+        if remembered is not None:
+            then, result = remembered
+            if then == known:
+                return result
+            if known - then <= MEMO_RECHECK:
+                overlapping = self._overlapping
+                for form in self._log[then:known]:
+                    if form in text or form in overlapping:
+                        break
+                else:
+                    memo[text] = (known, result)
+                    return result
+        result = self._redact(text)
+        if isinstance(text, str) and len(text) <= MEMO_MAX_LENGTH:  # (not a str: as _redact treats it, unremembered)
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[text] = (known, result)
+        return result
+
+    def _redact(self, text: str) -> str:
         if self._short and text:
             text = self._short_pattern.sub(MASK, text)
         index = self._index
@@ -178,7 +229,7 @@ class Redactor:
         """A redacted copy of a JSON value: secret keys masked (with all they hold),
         registered values replaced."""
         if isinstance(value, dict):
-            return {k: self.json(v, _child_secret(value, str(k), v, secret)) for k, v in value.items()}
+            return self._mapping(value, secret)
         if isinstance(value, list):
             return [self.json(v, secret) for v in value]
         if secret and value is not None and not isinstance(value, bool):
@@ -186,6 +237,25 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         return value
+
+    def _mapping(self, mapping: Mapping[Any, Any], secret: bool) -> dict[Any, Any]:
+        """`json` of a mapping, with the leaves handled in place (most of a body's nodes)."""
+        out: dict[Any, Any] = {}
+        text, json = self.text, self.json
+        for k, v in mapping.items():
+            key = k if isinstance(k, str) else str(k)
+            child = secret or (is_secret_key(key) and _child_secret(mapping, key, v, False))
+            if isinstance(v, dict):
+                out[k] = self._mapping(v, child)
+            elif isinstance(v, list):
+                out[k] = json(v, child)
+            elif child:
+                out[k] = v if v is None or isinstance(v, bool) else MASK
+            elif isinstance(v, str):
+                out[k] = text(v)
+            else:
+                out[k] = v
+        return out
 
     def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
         out: dict[str, str] = {}

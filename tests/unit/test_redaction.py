@@ -213,3 +213,50 @@ def test_concurrent_registration() -> None:
     for t in threads:
         t.join()
     assert r.text(" ".join(values)) == " ".join([MASK] * len(values))
+
+
+# -- the memo of redacted texts ---------------------------------------------------------------
+
+
+def test_a_text_redacted_before_a_value_is_registered_is_redacted_after() -> None:
+    r = Redactor()
+    text = "session AbCdEf123456 for psu-1"
+    assert r.text(text) == text  # remembered unredacted
+    r.register("AbCdEf123456")
+    assert r.text(text) == f"session {MASK} for psu-1"
+    r.register("k9z")  # a short value replaces the memo
+    assert r.text("pin k9z, session AbCdEf123456") == f"pin {MASK}, session {MASK}"
+
+
+def test_the_memo_rechecks_past_many_registrations() -> None:
+    from harness.redaction import MEMO_RECHECK
+
+    r = Redactor()
+    text = "token tok-000042 and more"
+    assert r.text(text) == text
+    for i in range(MEMO_RECHECK * 3):
+        r.register(f"tok-{i:06d}")
+    assert r.text(text) == f"token {MASK} and more"
+    assert r.text(text) == f"token {MASK} and more"  # and the remembered answer is the new one
+
+
+def test_a_value_that_could_match_across_a_mask_is_never_skipped() -> None:
+    r = Redactor(["k9z"])
+    text = "x k9z yy"
+    assert r.text(text) == f"x {MASK} yy"
+    r.register(f"{MASK} yy")  # not in the text, only in what the short pass made of it
+    assert r.text(text) == f"x {MASK}"
+
+
+def test_the_memo_agrees_with_redaction_from_scratch() -> None:
+    import random
+
+    rng = random.Random(7)
+    alphabet = "ab1/+%«»"
+    r = Redactor()
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(300)]
+    for _ in range(60):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.choice([3, 4, 6, 7, 9])))
+        r.register(value)
+        for text in rng.sample(texts, 40):
+            assert r.text(text) == r._redact(text)
