@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 SUMS_FILE = "SHA256SUMS"
 SIG_FILE = "SHA256SUMS.sig"
@@ -290,6 +291,36 @@ def _batch_leaks(matcher: _Matcher, batch: list[tuple[str, bytes]]) -> list[str]
             if matcher.holding(list(_decoded_literals(data))):
                 found.add(index)
     return [rel for index, (rel, _) in enumerate(batch) if index in found]
+
+
+def mask_late(run_dir: Path, hits: Iterable[str], redactor: Any) -> list[str]:
+    """Of the files the canary hit, the ones that only hold values registered as secrets after
+    the file was last written, masked in place; their relative paths.
+
+    Evidence is redacted as it is written, with the secrets known then. A value that becomes a
+    secret later (an OTP sent in a later case) may already stand in earlier evidence by chance:
+    a 6-digit OTP equal to the tail of a client id written a minute before. That is no
+    redaction fault, and the value is masked now. A file that holds a value registered before
+    it was written is a redaction fault and stays a hit. Values known only to xdist workers have
+    no registration time here: they stay hits."""
+    masked: list[str] = []
+    values = [v for v in redactor.values if len(set(v)) >= MIN_DISTINCT]
+    for rel in hits:
+        path = Path(run_dir) / rel
+        try:
+            written = path.stat().st_mtime_ns
+            data = _read(path)
+            text = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        held = [v for v in values if _Matcher(_needles([v])).found(data)]
+        registered = [redactor.registered_ns(v) for v in held]
+        if not held or any(at is None or at <= written for at in registered):
+            continue
+        path.write_text(redactor.text(text), encoding="utf-8")
+        if not leaks(Path(run_dir), held, files=[path]):
+            masked.append(rel)
+    return masked
 
 
 def canary_message(hits: list[str], run_dir: Path) -> str:

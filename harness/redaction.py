@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 MASK = "«redacted»"
+
+
+def _wall_ns() -> int:
+    """Wall-clock time as files' mtimes count it; not time.time_ns, which freezegun replaces."""
+    return time.clock_gettime_ns(time.CLOCK_REALTIME)
+
+
 MIN_SECRET_LENGTH = 6
 """Values this long or longer are masked wherever they appear, even inside longer text."""
 MIN_SHORT_SECRET = 3
@@ -109,6 +117,9 @@ class Redactor:
         self._overlapping: set[str] = set()
         """Forms that could match across a MASK the short pass wrote (they hold a character of
         MASK's brackets, or lie inside it): a remembered result is never trusted past one."""
+        self._registered_ns: dict[str, int] = {}
+        """Each value (each form) -> when it was registered: a file written before then cannot
+        have been redacted of it (see `integrity.mask_late`)."""
         self._memo: dict[str, tuple[int, str]] = {}
         """text -> (len(_log) when redacted, the redacted text). Valid for every form registered
         since that does not occur in the text: a value a text does not hold cannot change how it
@@ -134,6 +145,7 @@ class Redactor:
                 return
             with self._lock:
                 if value not in self._short:
+                    self._registered_ns.setdefault(value, _wall_ns())
                     self._short.add(value)
                     self._values.add(value)
                     alternatives = "|".join(re.escape(v) for v in sorted(self._short, key=len, reverse=True))
@@ -144,13 +156,19 @@ class Redactor:
         with self._lock:
             if forms <= self._values:
                 return
+            now = _wall_ns()
             for form in sorted(forms - self._values):
+                self._registered_ns.setdefault(form, now)
                 head = form[:MIN_SECRET_LENGTH]
                 self._index[head] = tuple(sorted({*self._index.get(head, ()), form}, key=len, reverse=True))
                 if "\u00ab" in form or "\u00bb" in form or form in MASK:
                     self._overlapping.add(form)
                 self._log.append(form)  # after the index: a length read before a scan covers it
             self._values |= forms
+
+    def registered_ns(self, value: str) -> int | None:
+        """When `value` was registered (wall clock, ns), None if it never was here."""
+        return self._registered_ns.get(value)
 
     def harvest(self, value: Any, secret: bool = False) -> None:
         """Register every value found under a secret key anywhere inside `value`; everything

@@ -65,10 +65,17 @@ def requirement_table(results: list[Any]) -> list[dict[str, Any]]:
 
 
 def write_outputs(
-    run_dir: Path, harness: Any, code: int, leaks: list[str] | None = None, interrupted: bool = False
+    run_dir: Path,
+    harness: Any,
+    code: int,
+    leaks: list[str] | None = None,
+    interrupted: bool = False,
+    masked_late: list[str] | None = None,
 ) -> None:
     """Write the run's outputs. `leaks`: files where the redaction canary found a secret (a
-    second write after a hit records it, with exit code 3, in the summary and manifest)."""
+    second write after a hit records it, with exit code 3, in the summary and manifest);
+    `masked_late`: files that held, by chance, a value that became a secret only after they
+    were written, masked since (`integrity.mask_late`)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     results = sorted(harness.results.values(), key=lambda r: r.case_id)
     counts = Counter(r.verdict for r in results)
@@ -90,7 +97,7 @@ def write_outputs(
         "regime": target.regime,
         "exit_code": code,
         "interrupted": interrupted,
-        "redaction_canary": {"clean": not leaks, "files": list(leaks or [])},
+        "redaction_canary": {"clean": not leaks, "files": list(leaks or []), "masked_late": list(masked_late or [])},
         "counts": {v: counts.get(v, 0) for v in VERDICTS},
         "requests": sum(r.requests for r in results),
         "requirements": table,

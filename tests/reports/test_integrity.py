@@ -74,7 +74,11 @@ def test_canary_fails_the_run_on_a_planted_secret(
     assert secret not in run.output
     assert (run.run_dir / "allure-results" / "raw-dump.txt").read_text().count(secret) == 1
     assert run.summary["exit_code"] == 3  # the summary says what the process said
-    assert run.summary["redaction_canary"] == {"clean": False, "files": ["allure-results/raw-dump.txt"]}
+    assert run.summary["redaction_canary"] == {
+        "clean": False,
+        "files": ["allure-results/raw-dump.txt"],
+        "masked_late": [],
+    }
 
 
 def test_canary_stays_quiet_on_a_clean_run_with_the_same_secret(
@@ -85,7 +89,7 @@ def test_canary_stays_quiet_on_a_clean_run_with_the_same_secret(
     run = run_suite(tmp_path, capfd, target=str(_secret_target(tmp_path)), extra=["-p", "tests.reports.leaky_plugin"])
     assert run.code == 0, run.output
     assert "redaction canary" not in run.output
-    assert run.summary["redaction_canary"] == {"clean": True, "files": []}
+    assert run.summary["redaction_canary"] == {"clean": True, "files": [], "masked_late": []}
 
 
 def test_canary_finds_values_as_written_escaped_and_base64_embedded(tmp_path: Path) -> None:
