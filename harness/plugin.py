@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from harness.errors import ConfigError, NonCompliance, TargetFault
-from harness.verdicts import NOT_TESTABLE, SKIPPED, CaseResult
+from harness.verdicts import NOT_TESTABLE, PASSED, SKIPPED, CaseResult
 
 if TYPE_CHECKING:  # the plugin loads in every pytest run: the model only when a case runs
     from harness.model import Case, Suite
@@ -205,7 +205,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         result = item.stash.get(RESULT, None) if report.when == "call" else None
-        if result is None:  # it never reached the runner: a skip mark, or a fixture that failed
+        if result is None or (result.verdict == PASSED and not report.passed):
+            # it never reached the runner (a skip mark, a fixture that failed), or something
+            # around the runner failed a case the runner passed: no passed verdict to trust
             result = _unrun_result(item, report, call)
         result.duration = report.duration
         item.stash[RESULT] = result
