@@ -52,3 +52,44 @@ def test_one_early_value_does_not_excuse_another_known_before(tmp_path: Path) ->
     redactor.register("037384")
     hits = integrity.leaks(tmp_path, redactor.values)
     assert integrity.mask_late(tmp_path, hits, redactor) == []  # one value was known when it was written
+
+
+LATE_SUITE = """\
+family: stepup
+title: a value that becomes a secret later
+cases:
+  - id: a-early-evidence
+    title: evidence holds a number as plain data
+    requirements: [STP-1]
+    severity: major
+    steps:
+      - method: GET
+        url: /echo?reference=481516
+        expect: {status: 200}
+  - id: b-late-secret
+    title: the bank then mints the same number as a token
+    requirements: [STP-1]
+    severity: major
+    steps:
+      - method: POST
+        url: /reflect
+        json: {token: "481516"}
+        expect: {status: 200}
+        capture: {token: /token}
+"""
+
+
+def test_a_run_whose_late_secret_stood_in_earlier_evidence_is_clean_and_says_so(tmp_path: Path) -> None:
+    from tests.engine.conftest import run_suite_in
+
+    run = run_suite_in(tmp_path, LATE_SUITE, allure=True)
+    canary = run.summary["redaction_canary"]
+    assert run.code == 0, run.summary
+    assert canary["clean"] is True and canary["files"] == []
+    # case a's exchange and its result (whose step title names the URL), both written before case b ran
+    masked = canary["masked_late"]
+    assert {name.rsplit("-", 1)[-1] for name in masked} == {"attachment.json", "result.json"}, masked
+    for name in masked:
+        text = (run.run_dir / name).read_text(encoding="utf-8")
+        assert "481516" not in text and MASK in text
+    assert not integrity.check_sums(run.run_dir)  # SHA256SUMS covers the file as masked
