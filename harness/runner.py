@@ -43,11 +43,12 @@ def run_case(ctx: RunContext, suite: Suite, case: Case) -> CaseResult:
     """Run one case; every way it can end (but an interrupt) is a verdict, never an exception."""
     started = _perf()
     run = CaseRun(ctx, suite, case)
+    ended: Exception | None = None
     try:
         run.run()
-    except Exception as exc:  # noqa: BLE001 - classified: a harness bug is a broken verdict, with its traceback
-        return conclude(suite, case, exc, ctx.redactor, requests=run.requests, duration=_perf() - started)
-    return conclude(suite, case, None, ctx.redactor, requests=run.requests, duration=_perf() - started)
+    except Exception as exc:  # classified: a harness bug is a broken verdict, with its traceback
+        ended = exc
+    return conclude(suite, case, ended, ctx.redactor, requests=run.requests, duration=_perf() - started)
 
 
 def conclude(
