@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,10 +48,7 @@ from bench._support import (  # noqa: E402
 
 def cli_run(reports: Path, target: Path | None = None) -> Child:
     where = ["--target", str(target)] if target else []
-    try:
-        return run_child([sys.executable, "-m", "harness", "run", *where, "--report-dir", str(reports)])
-    finally:
-        shutil.rmtree(reports, ignore_errors=True)
+    return run_child([sys.executable, "-m", "harness", "run", *where, "--report-dir", str(reports)])
 
 
 @contextmanager
@@ -81,14 +77,11 @@ def served_reference(folder: Path) -> Iterator[Path]:
 
 
 def run_pytest_session(reports: Path, evidence: bool) -> Child:
-    try:
-        return python_code(
-            "import sys; from harness.cli import run_pytest; from harness.paths import suites_dir; "
-            f"sys.exit(run_pytest([str(suites_dir())], target_name='reference', report_dir={str(reports)!r}, "
-            f"allure={evidence}))"
-        )
-    finally:
-        shutil.rmtree(reports, ignore_errors=True)
+    return python_code(
+        "import sys; from harness.cli import run_pytest; from harness.paths import suites_dir; "
+        f"sys.exit(run_pytest([str(suites_dir())], target_name='reference', report_dir={str(reports)!r}, "
+        f"allure={evidence}))"
+    )
 
 
 def main() -> None:
@@ -104,7 +97,6 @@ def main() -> None:
         assert match, first.output[-2000:]
         summary = json.loads((Path(match.group(1)) / "summary.json").read_text(encoding="utf-8"))
         files = sum(1 for p in Path(match.group(1)).rglob("*") if p.is_file())
-        shutil.rmtree(folder / "first")
         variants = [
             ("pytest --version", lambda: run_child([sys.executable, "-m", "pytest", "--version"], cwd=folder)),
             ("psd2-harness run", lambda: cli_run(folder / "cli")),

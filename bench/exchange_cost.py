@@ -24,7 +24,6 @@ Run: python bench/exchange_cost.py [--rounds 7] [--small 10] [--big 400] [--serv
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -132,14 +131,11 @@ CLIENT = httpx.Client(transport=SyncASGITransport(create_app()), base_url="http:
 
 
 def harness_session(suite: Path, target: Path, reports: Path, evidence: bool) -> Child:
-    try:
-        return python_code(
-            "import sys; from harness.cli import run_pytest; "
-            f"sys.exit(run_pytest([{str(suite)!r}], target_name={str(target)!r}, report_dir={str(reports)!r}, "
-            f"allure={evidence}, extra=['-p', 'bench._timing']))"
-        )
-    finally:
-        shutil.rmtree(reports, ignore_errors=True)
+    return python_code(
+        "import sys; from harness.cli import run_pytest; "
+        f"sys.exit(run_pytest([{str(suite)!r}], target_name={str(target)!r}, report_dir={str(reports)!r}, "
+        f"allure={evidence}, extra=['-p', 'bench._timing']))"
+    )
 
 
 def plain_session(test_file: Path, reports: Path, evidence: bool) -> Child:
@@ -147,12 +143,9 @@ def plain_session(test_file: Path, reports: Path, evidence: bool) -> Child:
     args += ["-q", "--no-header", "-rN", "-p", "bench._timing"]
     if evidence:
         args += ["-p", "allure_pytest.plugin", "--alluredir", str(reports), "--allure-no-capture"]
-    try:
-        return python_code(
-            f"import sys, pytest; sys.exit(pytest.main({args!r}))", env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-        )
-    finally:
-        shutil.rmtree(reports, ignore_errors=True)
+    return python_code(
+        f"import sys, pytest; sys.exit(pytest.main({args!r}))", env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    )
 
 
 VARIANTS = (

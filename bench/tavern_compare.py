@@ -8,7 +8,11 @@ and the JSON body:
 - Tavern (3.x, under pytest 8: Tavern does not import under pytest 9): N documents of one
   `test_*.tavern.yaml` file, in Tavern's own virtualenv (bench/README.md), with pytest's
   defaults, and again with the pytest settings the harness runs with (no capture, no logging
-  plugin, plain asserts) so that those settings are not what the ratio measures.
+  plugin, plain asserts) so that those settings are not what the ratio measures;
+- the ceiling: a plain pytest + httpx + allure loop (bench/exchange_cost.py's baseline), each
+  test making the same call and attaching the same record in one allure step. No harness that
+  writes its evidence with allure-pytest can be cheaper than it, so Tavern / plain+allure is the
+  most "Tavern / harness+evidence" can read.
 
 Per test: the slope of the in-session window (bench/_timing.py) between N small and N big,
 per round. Whole sessions of N big: wall time, interpreter start and imports included.
@@ -40,7 +44,13 @@ from bench._support import (  # noqa: E402
     verdict,
     windows,
 )
-from bench.exchange_cost import harness_session, write_suite, write_target  # noqa: E402
+from bench.exchange_cost import (  # noqa: E402
+    harness_session,
+    plain_session,
+    plain_test,
+    write_suite,
+    write_target,
+)
 
 TAVERN_VENV = ROOT / "bench" / ".tavern-venv"
 TAVERN_TEST = """test_name: ping {i:04d}
@@ -96,15 +106,19 @@ def main() -> None:
         for n in sizes:
             suite = write_suite(folder, n)
             tavern = write_tavern(folder, base, n)
+            plain = folder / f"plain-{n}" / "test_plain.py"
+            plain.parent.mkdir()
+            plain.write_text(plain_test(f"CLIENT = httpx.Client(base_url={base!r})", True, n), encoding="utf-8")
             runs += [
                 (f"harness+evidence|{n}", lambda s=suite, r=folder / f"r1-{n}": harness_session(s, target, r, True)),
                 (f"tavern|{n}", lambda t=tavern: tavern_session(args.tavern_python, t, False)),
                 (f"harness|{n}", lambda s=suite, r=folder / f"r0-{n}": harness_session(s, target, r, False)),
                 (f"{TUNED}|{n}", lambda t=tavern: tavern_session(args.tavern_python, t, True)),
+                (f"plain+allure|{n}", lambda t=plain, r=folder / f"p-{n}": plain_session(t, r, True)),
             ]
         results = interleave(args.rounds, runs)
 
-    names = ["harness+evidence", "harness", "tavern", TUNED]
+    names = ["harness+evidence", "harness", "tavern", TUNED, "plain+allure"]
     per_test = {
         name: slope(
             windows(results[f"{name}|{args.small}"]), windows(results[f"{name}|{args.big}"]), args.small, args.big
@@ -119,6 +133,10 @@ def main() -> None:
         for tavern in ("tavern", TUNED):
             cheaper = ratio(per_test[tavern], per_test[harness])
             print_row(f"{tavern} / {harness}", cheaper.show("x", digits=2), verdict(cheaper.median, 4, at_most=False))
+    ceiling = ratio(per_test["tavern"], per_test["plain+allure"])
+    print_row("tavern / plain+allure (the ceiling with allure evidence)", ceiling.show("x", digits=2))
+    share = [p / h for p, h in zip(per_test["plain+allure"], per_test["harness+evidence"], strict=True)]
+    print_row("plain+allure / harness+evidence", Spread.of(share).show(digits=2))
     print(f"\nwhole sessions of {args.big} tests, wall time (interpreter start and imports included)")
     for name in names:
         print_row(name, Spread.of(walls[name]).show(" s", digits=2))

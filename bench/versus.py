@@ -12,7 +12,6 @@ Run: python bench/versus.py --tree PATH_TO_OTHER_CHECKOUT [--rounds 7]
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -23,10 +22,7 @@ from bench._support import ROOT, Child, Spread, arguments, header, interleave, p
 
 
 def default_run(tree: Path, reports: Path) -> Child:
-    try:
-        return run_child([sys.executable, "-m", "harness", "run", "--report-dir", str(reports)], cwd=tree)
-    finally:
-        shutil.rmtree(reports, ignore_errors=True)
+    return run_child([sys.executable, "-m", "harness", "run", "--report-dir", str(reports)], cwd=tree)
 
 
 def main() -> None:
