@@ -101,6 +101,9 @@ class CaseRun:
         gap = self.ctx.target.capability_gap(self.case.needs, self.suite.family)
         if gap:
             raise NotTestable(gap)
+        # the session's one client keeps a cookie jar: a cookie an earlier case's answer set
+        # (a bank's session, a load balancer's affinity) must not judge this case
+        self.ctx.client.cookies.clear()
         scope = self._base_scope()
         self.ctx.clock.start_case(self._clock_call)
         try:

@@ -254,6 +254,11 @@ def create_app(**_: Any) -> Starlette:
             {"ok": True}, headers={"X-Request-Id": uuid.uuid4().hex, "Cache-Control": "no-store", "X-Fixture": "yes"}
         )
 
+    async def cookie(request: Request) -> JSONResponse:
+        response = JSONResponse({"ok": True})
+        response.set_cookie("affinity", "node-7", path="/")
+        return response
+
     async def volatile(request: Request) -> JSONResponse:
         variant = request.query_params.get("variant", "1")
         return JSONResponse(
@@ -305,6 +310,7 @@ def create_app(**_: Any) -> Starlette:
         Route("/reflect", reflect, methods=["POST"]),
         Route("/items/{itemId}", item, methods=["GET"]),
         Route("/redirect", redirect, methods=["GET"]),
+        Route("/cookie", cookie, methods=["GET"]),
         Route("/landing", landing, methods=["GET"]),
         Route("/status/{code:int}", status, methods=["GET", "POST"]),
         Route("/headers", headers, methods=["GET"]),
