@@ -9,7 +9,8 @@ Times, in seconds, written to OUT.json:
 - `own_imports`: the harness's modules the command line loads before the session;
 - `session`: `harness.cli.run_pytest` over every bundled suite, the in-process reference;
 - inside the session: `bank` (the reference bank's handlers and the in-process ASGI transport,
-  `SyncASGITransport.handle_request`), `httpx` (`Client.send` and `Client.build_request`
+  `SyncASGITransport.handle_request`; `bank_app` is the bank's ASGI app alone, the rest is
+  the transport: the scope, an event-loop turn, the response), `httpx` (`Client.send` and `Client.build_request`
   without the bank), and allure-pytest's own work for the evidence: `allure_attach` (its
   `allure.attach`, of which `allure_attachments` is writing the attachment files),
   `allure_steps` (its `allure.step`: a uuid, and the start and stop hooks) and
@@ -51,6 +52,7 @@ OWN = time.perf_counter()
 
 spent: dict[str, float] = {
     "bank": 0.0,
+    "bank_app": 0.0,
     "httpx_with_bank": 0.0,
     "allure_attach": 0.0,
     "allure_attachments": 0.0,
@@ -73,7 +75,22 @@ def timed(owner: type, name: str, part: str) -> None:
     setattr(owner, name, wrapper)
 
 
+def timed_async(owner: type, name: str, part: str) -> None:
+    original: Callable[..., Any] = getattr(owner, name)
+
+    @functools.wraps(original)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()  # in process the app never waits on I/O: this is its own time
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            spent[part] += time.perf_counter() - began
+
+    setattr(owner, name, wrapper)
+
+
 timed(transport.SyncASGITransport, "handle_request", "bank")
+timed_async(starlette.applications.Starlette, "__call__", "bank_app")
 timed(httpx.Client, "send", "httpx_with_bank")
 timed(httpx.Client, "build_request", "httpx_with_bank")
 timed(allure_commons._allure.Attach, "__call__", "allure_attach")
@@ -95,6 +112,7 @@ def main() -> None:
         "own_imports": OWN - THIRD_PARTY,
         "session": session,
         "bank": spent["bank"],
+        "bank_app": spent["bank_app"],
         "httpx": spent["httpx_with_bank"] - spent["bank"],
         "allure_attach": spent["allure_attach"],
         "allure_attachments": spent["allure_attachments"],

@@ -6,7 +6,9 @@ invocation: the same run with evidence off, and `python -c pass` (the interprete
 
 The floor is what a run making the same exchanges must pay whatever harness makes them: the
 interpreter's start, the libraries it imports (pytest, httpx, starlette, allure-pytest, PyYAML,
-click, jsonschema), the bank answering (its handlers and the in-process transport), httpx
+click, jsonschema), the bank answering (its handlers and the in-process transport: the
+harness's own `SyncASGITransport`, the cheapest way found to call an ASGI app from httpx, and
+printed apart so that the floor without it can be read too), httpx
 building and sending the requests, and allure-pytest serialising and writing its result and
 attachment files, its `allure.attach` and `allure.step` (the evidence, which is not dropped;
 allure-pytest's per-test pytest hooks are not counted in it). The rest is the harness's own: its
@@ -71,6 +73,7 @@ def main() -> None:
     row("  the harness's own imports", [r["own_imports"] for r in on])
     row("  session (run_pytest)", [r["session"] for r in on])
     row("    the bank and its in-process transport", [r["bank"] for r in on])
+    row("      of which the bank's ASGI app", [r["bank_app"] for r in on])
     row("    httpx, without the bank", [r["httpx"] for r in on])
     row("    allure-pytest: allure.attach", [r["allure_attach"] for r in on])
     row("      of which writing the attachment files", [r["allure_attachments"] for r in on])
@@ -81,6 +84,8 @@ def main() -> None:
     own = [r["wall"] - f for r, f in zip(on, floor, strict=True)]
     print()
     row("floor (start, third-party imports, bank, httpx, allure-pytest)", floor)
+    bare = [f - (r["bank"] - r["bank_app"]) for f, r in zip(floor, on, strict=True)]
+    row("  the floor without the in-process transport (the bank's app alone)", bare)
     row("the harness's own (wall - floor)", own)
     over = Spread.of([r["wall"] / f for r, f in zip(on, floor, strict=True)])
     print_row("wall / floor", over.show("x", digits=2), width=62)

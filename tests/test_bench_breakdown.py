@@ -29,10 +29,19 @@ def test_every_part_of_the_floor_is_timed(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     parts = json.loads(out.read_text(encoding="utf-8"))
-    for name in ("third_party_imports", "bank", "httpx", "allure_attach", "allure_attachments", "allure_steps"):
+    for name in (
+        "third_party_imports",
+        "bank",
+        "bank_app",
+        "httpx",
+        "allure_attach",
+        "allure_attachments",
+        "allure_steps",
+    ):
         assert parts[name] > 0, f"{name} was not timed: {parts}"
     assert parts["allure_results"] > 0, parts
     assert parts["allure_attachments"] <= parts["allure_attach"], "the files are part of allure.attach"
+    assert parts["bank_app"] <= parts["bank"], "the bank's app runs inside the transport"
     floor_in_session = sum(parts[p] for p in ("bank", "httpx", "allure_attach", "allure_steps", "allure_results"))
     assert floor_in_session < parts["session"], parts
     runs = list((tmp_path / "reports").iterdir())
