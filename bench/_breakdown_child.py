@@ -27,6 +27,7 @@ import time
 STARTED = time.perf_counter()
 
 import functools  # noqa: E402
+import inspect  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -62,35 +63,39 @@ spent: dict[str, float] = {
 
 
 def timed(owner: type, name: str, part: str) -> None:
+    """Add the time spent in `owner.name` to `spent[part]`. A coroutine function is timed
+    around its await: in process the bank's app never waits on I/O, so that is its own time."""
     original: Callable[..., Any] = getattr(owner, name)
 
+    def add(began: float) -> None:
+        spent[part] += time.perf_counter() - began
+
+    if inspect.iscoroutinefunction(original):
+
+        @functools.wraps(original)
+        async def waited(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                add(began)
+
+        setattr(owner, name, waited)
+        return
+
     @functools.wraps(original)  # keeps allure's hookimpl marker: pluggy still finds the hook
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def called(*args: Any, **kwargs: Any) -> Any:
         began = time.perf_counter()
         try:
             return original(*args, **kwargs)
         finally:
-            spent[part] += time.perf_counter() - began
+            add(began)
 
-    setattr(owner, name, wrapper)
-
-
-def timed_async(owner: type, name: str, part: str) -> None:
-    original: Callable[..., Any] = getattr(owner, name)
-
-    @functools.wraps(original)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        began = time.perf_counter()  # in process the app never waits on I/O: this is its own time
-        try:
-            return await original(*args, **kwargs)
-        finally:
-            spent[part] += time.perf_counter() - began
-
-    setattr(owner, name, wrapper)
+    setattr(owner, name, called)
 
 
 timed(transport.SyncASGITransport, "handle_request", "bank")
-timed_async(starlette.applications.Starlette, "__call__", "bank_app")
+timed(starlette.applications.Starlette, "__call__", "bank_app")
 timed(httpx.Client, "send", "httpx_with_bank")
 timed(httpx.Client, "build_request", "httpx_with_bank")
 timed(allure_commons._allure.Attach, "__call__", "allure_attach")
