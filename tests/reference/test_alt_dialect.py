@@ -228,6 +228,20 @@ def test_whole_second_clocks_count_from_their_own_start(monkeypatch: pytest.Monk
     assert Clock().time() == fake.now  # the reference dialect reads time as it is
 
 
+def stp_login(c: httpx.Client, psu: dict[str, Any]) -> str:
+    """A stepup PSU's auth token, logged in with its password, read where the target file says."""
+    login = call(
+        c,
+        "stepup",
+        "loginWithPassword",
+        headers={"api-key": psu["api_key"]},
+        params={"email": psu["email"], "password": psu["password"]},
+    )
+    token = read(login.json(), "/token", "stepup")
+    assert isinstance(token, str), login.text
+    return token
+
+
 @pytest.mark.parametrize("delta, alive", [(-1, True), (1, False)])
 def test_stp7_idle_limit_both_sides_on_whole_seconds(client: httpx.Client, delta: int, alive: bool) -> None:
     psu = new_psu(client, "stepup")
@@ -255,17 +269,7 @@ def test_stp7_idle_limit_both_sides_on_whole_seconds(client: httpx.Client, delta
 def test_stp2_throttle_and_stp6_statement_over_alt(client: httpx.Client) -> None:
     psu = new_psu(client, "stepup")
     key = {"api-key": psu["api_key"]}
-    token = read(
-        call(
-            client,
-            "stepup",
-            "loginWithPassword",
-            headers=key,
-            params={"email": psu["email"], "password": psu["password"]},
-        ).json(),
-        "/token",
-        "stepup",
-    )
+    token = stp_login(client, psu)
     account = psu["accounts"][0]["id"]
     r = call(client, "stepup", "getManagedAccountStatement", path={"id": account}, headers=key, bearer=token)
     assert r.status_code == 403 and r.json()["errorCode"] == "STEP_UP_REQUIRED"
@@ -623,17 +627,7 @@ def test_a_defect_given_to_alt_is_active(bank: Callable[..., httpx.Client]) -> N
     assert "stp-session-never-idles" in broken.app.state.defects  # type: ignore[attr-defined]
     psu = new_psu(broken, "stepup")
     key = {"api-key": psu["api_key"]}
-    token = read(
-        call(
-            broken,
-            "stepup",
-            "loginWithPassword",
-            headers=key,
-            params={"email": psu["email"], "password": psu["password"]},
-        ).json(),
-        "/token",
-        "stepup",
-    )
+    token = stp_login(broken, psu)
     advance(broken, "stepup", psu, IDLE + 1)
     assert call(broken, "stepup", "listManagedAccounts", headers=key, bearer=token).status_code == 200  # STP-7 broken
     esc = bank("esc-cross-customer-read")

@@ -31,11 +31,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[str]:
-    """`psd2-harness serve` in its own process; yields the base URL it announces."""
-    port = _free_port()
-    proc = subprocess.Popen(
+def _serve(port: int) -> subprocess.Popen[str]:
+    """`psd2-harness serve --port PORT` in its own process, its output unbuffered on a pipe."""
+    return subprocess.Popen(
         [sys.executable, "-m", "harness", "serve", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -43,6 +41,12 @@ def served() -> Iterator[str]:
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    """`psd2-harness serve` in its own process; yields the base URL it announces."""
+    proc = _serve(_free_port())
     assert proc.stdout is not None
     first = proc.stdout.readline()
     match = re.search(r"on (http://127\.0\.0\.1:\d+)", first)
@@ -167,14 +171,7 @@ def test_ctrl_c_stops_serve_cleanly() -> None:
     import signal
 
     port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "serve", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc = _serve(port)
     assert proc.stdout is not None
     assert "reference bank" in proc.stdout.readline()
     proc.send_signal(signal.SIGINT)
